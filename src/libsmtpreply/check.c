@@ -1,0 +1,468 @@
+/*
+ * check.c - find everything wrong with one SMTP reply.
+ *
+ * sr_check() looks at a parsed reply in its context (phase, wire or
+ * milter, UTF-8 allowed or not) and reports each problem once, with the
+ * first line where it occurs and how often. It also holds the small pure
+ * helpers the normalizer shares: classifying an enhanced code token,
+ * UTF-8 sequences, fitting an address status code to the phase.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+enum sr_enh_kind sr_enh_classify(struct sr_span tok, struct sr_enh *out)
+{
+	unsigned field[3];
+	size_t i = 0, nfield = 0;
+	bool zeros = false;
+
+	if (tok.len == 0)
+		return SR_ENH_NONE;
+	while (nfield < 3) {
+		size_t start = i, digits;
+		unsigned v = 0;
+
+		while (i < tok.len && tok.p[i] == '0' && i + 1 < tok.len &&
+		       sr_isdigit(tok.p[i + 1])) {
+			zeros = true;
+			i++;
+		}
+		for (digits = 0; i < tok.len && sr_isdigit(tok.p[i]); i++) {
+			if (++digits > 3)
+				return SR_ENH_MALFORMED;
+			v = v * 10 + (unsigned)(tok.p[i] - '0');
+		}
+		if (i == start)
+			return SR_ENH_MALFORMED;	/* empty field */
+		field[nfield++] = v;
+		if (nfield < 3) {
+			if (i >= tok.len || tok.p[i] != '.')
+				return SR_ENH_MALFORMED;
+			i++;
+		}
+	}
+	if (i != tok.len)
+		return SR_ENH_MALFORMED;		/* a fourth field */
+	if (field[0] != 2 && field[0] != 4 && field[0] != 5)
+		return SR_ENH_MALFORMED;
+	out->cls = (uint8_t)field[0];
+	out->subject = (uint16_t)field[1];
+	out->detail = (uint16_t)field[2];
+	return zeros ? SR_ENH_LEADING_ZERO : SR_ENH_VALID;
+}
+
+size_t sr_utf8_seq(const unsigned char *p, size_t len)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (len == 0)
+		return 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;	/* overlong, out of range, surrogate */
+	return n;
+}
+
+struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase)
+{
+	if (e.cls == 0 || e.subject != 1)
+		return e;
+	switch (phase) {
+	case SR_PHASE_MAIL:
+		switch (e.detail) {
+		case 2:
+			e.detail = 8;
+			break;
+		case 3:
+			e.detail = 7;
+			break;
+		case 7:
+		case 8:
+			break;
+		default:
+			e.detail = 0;
+			break;
+		}
+		break;
+	case SR_PHASE_RCPT:
+		switch (e.detail) {
+		case 7:
+			e.detail = 3;
+			break;
+		case 8:
+			e.detail = 2;
+			break;
+		case 0: case 1: case 2: case 3: case 4: case 5: case 6:
+		case 9: case 10:
+			break;
+		default:
+			e.detail = 0;
+			break;
+		}
+		break;
+	default:
+		e.subject = 0;
+		e.detail = 0;
+		break;
+	}
+	return e;
+}
+
+size_t sr_milter_len(const char *p, size_t len)
+{
+	size_t i, n = len;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '%')
+			n++;
+	return n;
+}
+
+void sr_copy_printable(char *buf, size_t size, const char *p, size_t len)
+{
+	size_t i;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		buf[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	buf[i] = '\0';
+}
+
+const char *sr_context_name(enum sr_context ctx)
+{
+	return ctx == SR_CONTEXT_MILTER ? "milter" : "wire";
+}
+
+/* Collects diagnostics, each id once. */
+struct collector {
+	struct sr_check *out;
+	signed char slot[SR_D__COUNT];
+	unsigned code;
+	enum sr_phase phase;
+};
+
+static struct sr_diag *report(struct collector *c, enum sr_diag_id id,
+			      unsigned line, unsigned count)
+{
+	struct sr_diag *d;
+
+	if (c->slot[id] >= 0) {
+		d = &c->out->diags[c->slot[id]];
+		d->count += count;
+		return NULL;
+	}
+	c->slot[id] = (signed char)c->out->ndiags;
+	d = &c->out->diags[c->out->ndiags++];
+	memset(d, 0, sizeof(*d));
+	d->id = id;
+	d->line = line;
+	d->count = count;
+	d->code = c->code;
+	d->phase = c->phase;
+	switch (sr_diag_severity(id)) {
+	case SR_SEV_ERROR:
+		c->out->errors++;
+		break;
+	case SR_SEV_WARNING:
+		c->out->warnings++;
+		break;
+	default:
+		c->out->infos++;
+		break;
+	}
+	return d;
+}
+
+static void set_token(struct sr_diag *d, const char *p, size_t len)
+{
+	if (d != NULL)
+		sr_copy_printable(d->token, sizeof(d->token), p, len);
+}
+
+static void set_want_enh(struct sr_diag *d, struct sr_enh e)
+{
+	char buf[SR_ENH_STRLEN];
+
+	if (d != NULL) {
+		sr_enh_format(e, buf);
+		sr_copy_printable(d->want, sizeof(d->want), buf, strlen(buf));
+	}
+}
+
+static bool span_equal(struct sr_span a, struct sr_span b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* Check the basic code of line 1; returns its value or -1. */
+static int check_code(struct collector *c, const struct sr_line *l,
+		      const struct sr_options *o)
+{
+	struct sr_diag *d;
+	int code = -1;
+
+	if (l->code.len == 3)
+		code = (l->code.p[0] - '0') * 100 + (l->code.p[1] - '0') * 10 +
+		    (l->code.p[2] - '0');
+	c->code = code > 0 ? (unsigned)code : 0;
+	if (code < 0 || !sr_code_in_abnf((unsigned)code)) {
+		d = report(c, SR_D_CODE_SYNTAX, 1, 1);
+		set_token(d, l->code.p, l->code.len);
+	} else if (!sr_code_is_standard((unsigned)code)) {
+		d = report(c, SR_D_CODE_NONSTANDARD, 1, 1);
+		set_token(d, l->code.p, l->code.len);
+	}
+	if (o->context == SR_CONTEXT_MILTER &&
+	    (l->code.len == 0 || (l->code.p[0] != '4' && l->code.p[0] != '5'))) {
+		d = report(c, SR_D_MILTER_CODE_CLASS, 1, 1);
+		set_token(d, l->code.p, l->code.len);
+	}
+	return code;
+}
+
+/* Check the enhanced code of line 1 against the basic code and phase. */
+static void check_enhanced(struct collector *c, const struct sr_line *l,
+			   int code, const struct sr_options *o)
+{
+	const struct sr_enhanced_info *info;
+	struct sr_diag *d;
+	struct sr_enh e, fit;
+	char first = l->code.len > 0 ? l->code.p[0] : '\0';
+
+	switch (sr_enh_classify(l->enh, &e)) {
+	case SR_ENH_NONE:
+		if ((first == '2' || first == '4' || first == '5') &&
+		    o->phase != SR_PHASE_CONNECT && o->phase != SR_PHASE_HELO) {
+			d = report(c, SR_D_ENHANCED_MISSING, 1, 1);
+			if (d != NULL && code > 0 && sr_code_in_abnf((unsigned)code))
+				set_want_enh(d, sr_enh_fit_phase(
+				    sr_policy_default_enh(o->policy, (unsigned)code,
+				    o->phase), o->phase));
+		}
+		return;
+	case SR_ENH_MALFORMED:
+		d = report(c, SR_D_ENHANCED_SYNTAX, 1, 1);
+		set_token(d, l->enh.p, l->enh.len);
+		return;
+	case SR_ENH_LEADING_ZERO:
+		d = report(c, SR_D_ENHANCED_LEADING_ZERO, 1, 1);
+		set_token(d, l->enh.p, l->enh.len);
+		set_want_enh(d, e);
+		break;
+	case SR_ENH_VALID:
+		break;
+	}
+	if (first == '3') {
+		d = report(c, SR_D_ENHANCED_NOT_ALLOWED, 1, 1);
+		set_token(d, l->enh.p, l->enh.len);
+		return;
+	}
+	if (sr_isdigit(first) && e.cls != (uint8_t)(first - '0') &&
+	    (first == '2' || first == '4' || first == '5')) {
+		struct sr_enh want = e;
+
+		want.cls = (uint8_t)(first - '0');
+		d = report(c, SR_D_ENHANCED_CLASS_MISMATCH, 1, 1);
+		set_token(d, l->enh.p, l->enh.len);
+		set_want_enh(d, want);
+	}
+	info = sr_registry_enhanced(e.subject, e.detail);
+	if (info == NULL) {
+		struct sr_enh want = e;
+
+		want.detail = 0;
+		if (sr_registry_enhanced(e.subject, 0) == NULL)
+			want.subject = 0;
+		d = report(c, SR_D_ENHANCED_UNREGISTERED, 1, 1);
+		set_token(d, l->enh.p, l->enh.len);
+		set_want_enh(d, want);
+	} else if (code > 0 && !sr_registry_associated(info, (unsigned)code)) {
+		d = report(c, SR_D_ENHANCED_UNASSOCIATED, 1, 1);
+		set_token(d, l->enh.p, l->enh.len);
+	}
+	fit = sr_enh_fit_phase(e, o->phase);
+	if (!sr_enh_equal(fit, e)) {
+		d = report(c, SR_D_ENHANCED_PHASE, 1, 1);
+		set_token(d, l->enh.p, l->enh.len);
+		set_want_enh(d, fit);
+	}
+}
+
+/* Count bad and non-ASCII bytes of a text; true when it has a non-blank. */
+static bool scan_text(struct sr_span t, bool utf8, size_t *bad,
+		      size_t *nonascii)
+{
+	const unsigned char *p = (const unsigned char *)t.p;
+	bool content = false;
+	size_t i = 0, n;
+
+	while (i < t.len) {
+		if (p[i] >= 0x80) {
+			n = utf8 ? sr_utf8_seq(p + i, t.len - i) : 0;
+			if (n == 0) {
+				(*nonascii)++;
+				n = 1;
+			}
+			content = true;
+			i += n;
+			continue;
+		}
+		if (sr_is_bad_char(p[i]))
+			(*bad)++;
+		else if (!sr_isblank((char)p[i]))
+			content = true;
+		i++;
+	}
+	return content;
+}
+
+/* Octets the line takes on the wire, CRLF not included. */
+static size_t wire_length(const struct sr_line *l)
+{
+	size_t n = l->code.len + l->text.len;
+
+	if (l->sep == ' ' || l->sep == '-')
+		n++;
+	if (l->enh.len > 0)
+		n += l->enh.len + (l->text.len > 0 ? 1 : 0);
+	return n;
+}
+
+static void check_lines(struct collector *c, const struct sr_reply *r,
+			const struct sr_options *o)
+{
+	const struct sr_line *first = &r->lines[0];
+	struct sr_diag *d;
+	bool content = false;
+	size_t i;
+
+	for (i = 0; i < r->nlines; i++) {
+		const struct sr_line *l = &r->lines[i];
+		unsigned lineno = i + 1 > 65535u ? 65535u : (unsigned)(i + 1);
+		size_t bad = 0, nonascii = 0, len;
+		bool last = i + 1 == r->nlines;
+
+		if (i > 0 && !span_equal(l->code, first->code)) {
+			d = report(c, SR_D_MULTILINE_CODE_MISMATCH, lineno, 1);
+			set_token(d, l->code.p, l->code.len);
+		}
+		if (i > 0 && !span_equal(l->enh, first->enh)) {
+			d = report(c, SR_D_MULTILINE_ENHANCED_MISMATCH, lineno, 1);
+			set_token(d, l->enh.p, l->enh.len);
+		}
+		if ((!last && l->sep != '-') || (last && l->sep == '-')) {
+			d = report(c, SR_D_MULTILINE_SEPARATOR, lineno, 1);
+			if (d != NULL) {
+				d->token[0] = l->sep == '?' || l->sep == '\0' ?
+				    '\0' : l->sep;
+				d->token[1] = '\0';
+				d->want[0] = last ? ' ' : '-';
+				d->want[1] = '\0';
+			}
+		}
+		len = wire_length(l) + 2;
+		if (len > SR_WIRE_LINE_MAX) {
+			d = report(c, SR_D_LINE_TOO_LONG, lineno, 1);
+			if (d != NULL)
+				d->count = len > 0xffffffffu ? 0xffffffffu : (unsigned)len;
+		}
+		if (o->context == SR_CONTEXT_MILTER &&
+		    (len = sr_milter_len(l->text.p, l->text.len)) >
+		    SR_MILTER_TEXT_MAX) {
+			d = report(c, SR_D_LINE_TOO_LONG, lineno, 1);
+			if (d != NULL) {
+				d->count = len > 0xffffffffu ? 0xffffffffu : (unsigned)len;
+				strcpy(d->token, "milter");
+			}
+		}
+		if (scan_text(l->text, o->utf8, &bad, &nonascii))
+			content = true;
+		if (bad > 0)
+			report(c, SR_D_TEXT_BAD_CHAR, lineno,
+			       bad > 0xffffffffu ? 0xffffffffu : (unsigned)bad);
+		if (nonascii > 0)
+			report(c, SR_D_TEXT_NON_ASCII, lineno,
+			       nonascii > 0xffffffffu ? 0xffffffffu : (unsigned)nonascii);
+	}
+	if (o->context == SR_CONTEXT_MILTER && r->nlines > SR_MILTER_LINES_MAX)
+		report(c, SR_D_TOO_MANY_LINES, SR_MILTER_LINES_MAX + 1,
+		       r->nlines > 0xffffffffu ? 0xffffffffu : (unsigned)r->nlines);
+	if (!content)
+		report(c, SR_D_TEXT_EMPTY, 1, 1);
+}
+
+static const struct sr_options default_options = {
+	SR_PHASE_OTHER, SR_CONTEXT_WIRE, false, NULL
+};
+
+void sr_check(const struct sr_reply *r, const struct sr_options *o,
+	      struct sr_check *out)
+{
+	struct sr_reply empty;
+	struct sr_options opts;
+	struct collector c;
+	int code;
+
+	opts = o ? *o : default_options;
+	if (opts.policy == NULL)
+		opts.policy = sr_policy_shipped();
+	if ((unsigned)opts.phase >= SR_PHASE__COUNT)
+		opts.phase = SR_PHASE_OTHER;
+	if (r == NULL || r->nlines == 0) {
+		(void)sr_reply_parse(&empty, "", 0);	/* no allocation */
+		r = &empty;
+	}
+	out->ndiags = 0;
+	out->errors = out->warnings = out->infos = 0;
+	memset(c.slot, -1, sizeof(c.slot));
+	c.out = out;
+	c.code = 0;
+	c.phase = opts.phase;
+
+	code = check_code(&c, &r->lines[0], &opts);
+	check_enhanced(&c, &r->lines[0], code, &opts);
+	check_lines(&c, r, &opts);
+	if (opts.phase != SR_PHASE_OTHER && code > 0 &&
+	    sr_code_in_abnf((unsigned)code) && sr_code_is_standard((unsigned)code) &&
+	    !sr_phase_expects(opts.phase, (unsigned)code)) {
+		struct sr_diag *d = report(&c, SR_D_PHASE_UNEXPECTED_CODE, 1, 1);
+
+		set_token(d, r->lines[0].code.p, r->lines[0].code.len);
+	}
+}
+
+const struct sr_diag *sr_check_find(const struct sr_check *c,
+				    enum sr_diag_id id)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndiags; i++)
+		if (c->diags[i].id == id)
+			return &c->diags[i];
+	return NULL;
+}

@@ -1,0 +1,66 @@
+/*
+ * internal.h - helpers shared by the parser, checker and normalizer.
+ * Not installed; not part of the library's interface.
+ */
+#ifndef SR_INTERNAL_H
+#define SR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <smtpreply/reply.h>
+
+/* Locale-free character classes (the reply is bytes, not text). */
+static inline bool sr_isdigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool sr_isblank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A byte the text may not carry: controls other than HT, and DEL. */
+static inline bool sr_is_bad_char(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* True when RFC 5321 4.3.2 lists CODE for PHASE (421, 500-504 always). */
+bool sr_phase_expects(enum sr_phase phase, unsigned code);
+
+/*
+ * Length of the enhanced-code-like token at the start of P: digits and
+ * dots, starting with a digit, with at least one dot, followed by a blank
+ * or the end. 0 when there is none.
+ */
+size_t sr_enh_token_len(const char *p, size_t len);
+
+enum sr_enh_kind {
+	SR_ENH_NONE,		/* no token */
+	SR_ENH_VALID,		/* well-formed */
+	SR_ENH_LEADING_ZERO,	/* well-formed once leading zeros go */
+	SR_ENH_MALFORMED	/* anything else */
+};
+
+/* Classify an enhanced token; *OUT gets the value for VALID/LEADING_ZERO. */
+enum sr_enh_kind sr_enh_classify(struct sr_span tok, struct sr_enh *out);
+
+/* Length of the valid UTF-8 sequence at P (2-4), or 0 if there is none. */
+size_t sr_utf8_seq(const unsigned char *p, size_t len);
+
+/*
+ * The address status code that fits PHASE (the table of reference
+ * section 3, after Postfix's smtpd_dsn_fix, keeping X.1.9 and X.1.10 for
+ * recipients); E unchanged unless its subject is 1.
+ */
+struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase);
+
+/* Bytes TEXT takes once every '%' is doubled for libmilter. */
+size_t sr_milter_len(const char *p, size_t len);
+
+/* Copy at most SIZE-1 bytes of P into BUF, non-printables as '?'. */
+void sr_copy_printable(char *buf, size_t size, const char *p, size_t len);
+
+#endif /* SR_INTERNAL_H */

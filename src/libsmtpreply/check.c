@@ -258,11 +258,18 @@ static void check_enhanced(struct collector *c, const struct sr_line *l,
 	case SR_ENH_NONE:
 		if ((first == '2' || first == '4' || first == '5') &&
 		    o->phase != SR_PHASE_CONNECT && o->phase != SR_PHASE_HELO) {
+			struct sr_enh repl;
+			unsigned target = sr_code_target(o->policy, l->code,
+			    &repl);
+
 			d = report(c, SR_D_ENHANCED_MISSING, 1, 1);
-			if (d != NULL && code > 0 && sr_code_in_abnf((unsigned)code))
-				set_want_enh(d, sr_enh_fit_phase(
-				    sr_policy_default_enh(o->policy, (unsigned)code,
-				    o->phase), o->phase));
+			if (d != NULL && target != 0) {
+				if (repl.cls == 0)
+					repl = sr_policy_default_enh(o->policy,
+					    target, o->phase);
+				set_want_enh(d, sr_enh_fit_phase(repl, o->phase));
+				d->code = target;
+			}
 		}
 		return;
 	case SR_ENH_MALFORMED:

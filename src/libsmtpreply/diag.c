@@ -171,13 +171,14 @@ size_t sr_diag_format(const struct sr_diag *d, char *buf, size_t size)
 		return fmt(buf, size, "address status code %s does not fit a "
 		    "reply at %s: %s", t, phase, w);
 	case SR_D_MULTILINE_CODE_MISMATCH:
-		return fmt(buf, size, "line %u has reply code \"%s\", unlike "
-		    "line 1 (%u line%s differ)", d->line, t, d->count,
-		    d->count == 1 ? "" : "s");
+		return fmt(buf, size, "line %u has reply code \"%s\", not line "
+		    "1's; every line must carry the same code (%u line%s "
+		    "differ%s)", d->line, t, d->count, d->count == 1 ? "" : "s",
+		    d->count == 1 ? "s" : "");
 	case SR_D_MULTILINE_ENHANCED_MISMATCH:
 		return fmt(buf, size, "line %u has enhanced status code \"%s\", "
-		    "unlike line 1 (%u line%s differ)", d->line, t, d->count,
-		    d->count == 1 ? "" : "s");
+		    "not line 1's (%u line%s differ%s)", d->line, t, d->count,
+		    d->count == 1 ? "" : "s", d->count == 1 ? "s" : "");
 	case SR_D_MULTILINE_SEPARATOR:
 		return fmt(buf, size, "line %u: %s (%u line%s)", d->line,
 		    w[0] == '-' ? "a line before the last needs '-' after the "

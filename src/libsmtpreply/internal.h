@@ -57,6 +57,16 @@ size_t sr_utf8_seq(const unsigned char *p, size_t len);
  */
 struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase);
 
+/*
+ * The basic code the normalizer puts in place of CODE (digits as given):
+ * CODE itself when it is standard (or a valid 3xx), the policy's
+ * replacement (and its enhanced code in *REPL_ENH, cls 0 if none), else
+ * 250/451/550 by the first digit. 0 when there is none to give: no
+ * digits, a first digit other than 2-5, a 3xx code outside the grammar.
+ */
+unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
+			struct sr_enh *repl_enh);
+
 /* Bytes TEXT takes once every '%' is doubled for libmilter. */
 size_t sr_milter_len(const char *p, size_t len);
 

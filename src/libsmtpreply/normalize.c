@@ -309,6 +309,40 @@ static const char *sample_text(struct sr_enh e, unsigned code)
 	return "No further information";
 }
 
+unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
+			struct sr_enh *repl_enh)
+{
+	int value = -1;
+	char first;
+
+	repl_enh->cls = 0;
+	if (code.len == 0)
+		return 0;
+	first = code.p[0];
+	if (first < '2' || first > '5')
+		return 0;
+	if (code.len == 3)
+		value = (first - '0') * 100 + (code.p[1] - '0') * 10 +
+		    (code.p[2] - '0');
+	if (value >= 0 && policy->replace[value] != 0) {
+		*repl_enh = policy->replace_enh[value];
+		return policy->replace[value];
+	}
+	if (value >= 0 && sr_code_in_abnf((unsigned)value) &&
+	    (sr_code_is_standard((unsigned)value) || first == '3'))
+		return (unsigned)value;
+	switch (first) {
+	case '2':
+		return 250;
+	case '4':
+		return 451;
+	case '5':
+		return 550;
+	default:
+		return 0;	/* 3xx outside the grammar */
+	}
+}
+
 /* Decide the basic code; false when the reply cannot be normalized. */
 static bool decide_code(struct norm *n, const struct sr_line *l,
 			unsigned *newcode, struct sr_enh *repl_enh)
@@ -317,9 +351,7 @@ static bool decide_code(struct norm *n, const struct sr_line *l,
 	char before[SR_CHANGE_TEXT_MAX];
 	int code = -1;
 	char first;
-	enum sr_diag_id id;
 
-	repl_enh->cls = 0;
 	if (l->code.len == 0) {
 		unfixable(n, "no reply code");
 		return false;
@@ -328,30 +360,20 @@ static bool decide_code(struct norm *n, const struct sr_line *l,
 	if (l->code.len == 3)
 		code = (first - '0') * 100 + (l->code.p[1] - '0') * 10 +
 		    (l->code.p[2] - '0');
-	if (first < '2' || first > '5') {
-		b = code >= 0 ? sr_registry_basic((unsigned)code) : NULL;
-		unfixable(n, "reply code %.*s%s%s%s: class %c is no SMTP reply; "
-		    "nothing to replace it with", (int)(l->code.len > 12 ?
-		    12 : l->code.len), l->code.p, b ? " (" : "",
-		    b ? b->meaning : "", b ? ")" : "", first);
-		return false;
-	}
 	textf(before, sizeof(before), "%.*s", (int)(l->code.len > 40 ? 40 :
 	    l->code.len), l->code.p);
-	id = code >= 0 && sr_code_in_abnf((unsigned)code) ?
-	    SR_D_CODE_NONSTANDARD : SR_D_CODE_SYNTAX;
-	if (code >= 0 && n->policy->replace[code] != 0) {
-		*newcode = n->policy->replace[code];
-		*repl_enh = n->policy->replace_enh[code];
-	} else if (code >= 0 && sr_code_in_abnf((unsigned)code) &&
-	    (sr_code_is_standard((unsigned)code) || first == '3')) {
-		*newcode = (unsigned)code;
-	} else if (first == '3') {
+	*newcode = sr_code_target(n->policy, l->code, repl_enh);
+	if (*newcode == 0 && first == '3') {
 		unfixable(n, "reply code %s: a 3xx code outside the reply-code "
 		    "grammar has no standard replacement", before);
 		return false;
-	} else {
-		*newcode = first == '2' ? 250 : first == '4' ? 451 : 550;
+	}
+	if (*newcode == 0) {
+		b = code >= 0 ? sr_registry_basic((unsigned)code) : NULL;
+		unfixable(n, "reply code %.12s%s%s%s: class %c is no SMTP reply; "
+		    "nothing to replace it with", before, b ? " (" : "",
+		    b ? b->meaning : "", b ? ")" : "", first);
+		return false;
 	}
 	if (n->o->context == SR_CONTEXT_MILTER &&
 	    *newcode / 100 != 4 && *newcode / 100 != 5) {
@@ -364,7 +386,8 @@ static bool decide_code(struct norm *n, const struct sr_line *l,
 	n->code[2] = (char)('0' + *newcode % 10);
 	n->code[3] = '\0';
 	if (code < 0 || (unsigned)code != *newcode)
-		change(n, id, 1, before, n->code);
+		change(n, code >= 0 && sr_code_in_abnf((unsigned)code) ?
+		    SR_D_CODE_NONSTANDARD : SR_D_CODE_SYNTAX, 1, before, n->code);
 	return true;
 }
 
@@ -448,14 +471,14 @@ static void note_line_structure(struct norm *n, const struct sr_reply *r)
 
 		if (i > 0 && (l->code.len != first->code.len ||
 		    memcmp(l->code.p, first->code.p, l->code.len) != 0)) {
-			textf(before, sizeof(before), "line %u: %.*s", lineno,
+			textf(before, sizeof(before), "%.*s",
 			    (int)(l->code.len > 12 ? 12 : l->code.len), l->code.p);
 			change(n, SR_D_MULTILINE_CODE_MISMATCH, lineno, before,
 			    n->code);
 		}
 		if (i > 0 && (l->enh.len != first->enh.len ||
 		    memcmp(l->enh.p, first->enh.p, l->enh.len) != 0)) {
-			textf(before, sizeof(before), "line %u: %.*s", lineno,
+			textf(before, sizeof(before), "%.*s",
 			    (int)(l->enh.len > 12 ? 12 : l->enh.len), l->enh.p);
 			change(n, SR_D_MULTILINE_ENHANCED_MISMATCH, lineno, before,
 			    n->enhlen ? n->enh : "(none)");
@@ -500,8 +523,8 @@ static void emit_texts(struct norm *n, const struct sr_reply *r,
 		}
 		len = clean_text(t, n->o->utf8, scratch, &bad, &nonascii);
 		if (fitting_prefix(n, scratch, len) < len) {
-			textf(before, sizeof(before), "line %zu: %zu bytes "
-			    "of text", i + 1, len);
+			textf(before, sizeof(before), "%zu bytes of text",
+			    len);
 			change(n, SR_D_LINE_TOO_LONG, (unsigned)(i + 1 > 65535 ?
 			    65535 : i + 1), before, "wrapped");
 		}
@@ -512,11 +535,13 @@ static void emit_texts(struct norm *n, const struct sr_reply *r,
 	if (scratch != stack)
 		free(scratch);
 	if (bad > 0) {
-		textf(before, sizeof(before), "%zu control bytes", bad);
+		textf(before, sizeof(before), "%zu control byte%s", bad,
+		    bad == 1 ? "" : "s");
 		change(n, SR_D_TEXT_BAD_CHAR, 0, before, "spaces");
 	}
 	if (nonascii > 0) {
-		textf(before, sizeof(before), "%zu bytes over 126", nonascii);
+		textf(before, sizeof(before), "%zu byte%s over 126",
+		    nonascii, nonascii == 1 ? "" : "s");
 		change(n, SR_D_TEXT_NON_ASCII, 0, before, "'?'");
 	}
 	if (n->cut) {

@@ -38,7 +38,7 @@ function init_names(	i)
 	nfields["phase"] = 3
 }
 
-# ---- diagnostics -------------------------------------------------------------
+# ---- diagnostics -----------------------------------------------------------
 
 function fail_at(line, message)
 {
@@ -51,7 +51,7 @@ function fail(message)
 	fail_at(FNR, message)
 }
 
-# ---- syntax of fields ----------------------------------------------------------
+# ---- syntax of fields ------------------------------------------------------
 
 # A field, with the placeholder "-" read as empty.
 function field(i)
@@ -104,7 +104,7 @@ function is_assoc(s,	tokens, n, i)
 	return 1
 }
 
-# ---- C output helpers ----------------------------------------------------------
+# ---- C output helpers ------------------------------------------------------
 
 # S as a C string literal: '"' and '\' escaped, "??" broken up so that no
 # trigraph can form. S is printable ASCII (checked when read).
@@ -133,7 +133,7 @@ function c_enh(s,	parts)
 	    parts[1], parts[2], parts[3])
 }
 
-# ---- records -------------------------------------------------------------------
+# ---- records ---------------------------------------------------------------
 
 {
 	source = (FILENAME == "" || FILENAME == "-") ? "<stdin>" : FILENAME
@@ -214,7 +214,7 @@ function read_basic(	code, default_enh, replacement, replacement_enh)
 		return
 	}
 	if ($3 != "nonstandard" && !in_abnf($2)) {
-		fail("basic " $2 ": a " $3 " code must be in the RFC 5321 ABNF")
+		fail("basic " $2 ": origin " $3 " needs a code in the RFC 5321 ABNF")
 		return
 	}
 	if (!is_printable($4) || !is_printable($8)) {
@@ -333,14 +333,13 @@ function read_phase(	list, tokens, seen, n, i, j, value)
 	# Kept sorted ascending (insertion sort; the lists are short).
 	for (i = 1; i <= n; i++) {
 		value = tokens[i] + 0
-		phase_has[$2 " " value] = 1
 		for (j = i - 1; j >= 1 && phase_code[$2, j] > value; j--)
 			phase_code[$2, j + 1] = phase_code[$2, j]
 		phase_code[$2, j + 1] = value
 	}
 }
 
-# ---- cross-checks and output ---------------------------------------------------
+# ---- cross-checks and output -----------------------------------------------
 
 # True when ENH ("5.7.1") names a row of the enhanced registry.
 function registered(enh,	parts)
@@ -354,42 +353,48 @@ function is_standard(code)
 	return (code in basic_origin) && basic_origin[code] != "nonstandard"
 }
 
-function cross_check(	code, target, i, p, key, parts)
+function cross_check(	code, target, i, j, name)
 {
 	if (nenhanced == 0)
 		fail_at(FNR, "no enhanced rows")
 	if (nbasic == 0)
 		fail_at(FNR, "no basic rows")
-	for (i = 1; i <= nphases; i++)
-		if (!(phase_names[i] in phase_line))
-			fail_at(FNR, "no phase row for " phase_names[i])
-	for (code in basic_line) {
-		if (basic_default[code] != "" && !registered(basic_default[code]))
-			fail_at(basic_line[code], "basic " code ": default " \
-			    basic_default[code] " is not a registered enhanced code")
-		target = basic_replace[code]
-		if (target == "")
+	for (code = 0; code < 1000; code++) {
+		if (!(code in basic_line))
 			continue
-		target += 0
-		if (!is_standard(target) || target < 200 || target >= 300 && target < 400)
+		if (basic_default[code] != "" \
+		    && !registered(basic_default[code]))
+			fail_at(basic_line[code], "basic " code ": default " \
+			    basic_default[code] " is not registered")
+		if (basic_replace_enh[code] != "" \
+		    && !registered(basic_replace_enh[code]))
+			fail_at(basic_line[code], "basic " code ": " \
+			    basic_replace_enh[code] " is not registered")
+		if (basic_replace[code] == "")
+			continue
+		target = basic_replace[code] + 0
+		if (!is_standard(target) || target >= 300 && target < 400)
 			fail_at(basic_line[code], "basic " code ": replacement " \
 			    target " is not a standard 2xx, 4xx or 5xx code")
 		else if (basic_replace[target] != "")
 			fail_at(basic_line[code], "basic " code ": replacement " \
 			    target " is replaced itself (no chains)")
-		if (basic_replace_enh[code] != "" && !registered(basic_replace_enh[code]))
-			fail_at(basic_line[code], "basic " code ": " \
-			    basic_replace_enh[code] " is not a registered enhanced code")
 	}
 	for (i = 1; i <= nphase_default; i++)
 		if (!registered(phase_default_enh[i]))
 			fail_at(phase_default_at[i], phase_default_enh[i] \
 			    " is not a registered enhanced code")
-	for (key in phase_has) {
-		split(key, parts, " ")
-		if (!is_standard(parts[2] + 0))
-			fail_at(phase_line[parts[1]], "phase " parts[1] ": " \
-			    parts[2] " is not a standard code of the basic rows")
+	for (i = 1; i <= nphases; i++) {
+		name = phase_names[i]
+		if (!(name in phase_line)) {
+			fail_at(FNR, "no phase row for " name)
+			continue
+		}
+		for (j = 1; j <= phase_ncodes[name]; j++)
+			if (!is_standard(phase_code[name, j]))
+				fail_at(phase_line[name], "phase " name ": " \
+				    phase_code[name, j] \
+				    " is not a standard code of the basic rows")
 	}
 }
 
@@ -400,12 +405,17 @@ function sort_enhanced(	i, j, moving, key)
 		enhanced_order[i] = i
 	for (i = 2; i <= nenhanced; i++) {
 		moving = enhanced_order[i]
-		key = enhanced_subject[moving] * 1000 + enhanced_detail[moving]
-		for (j = i - 1; j >= 1 && enhanced_subject[enhanced_order[j]] * 1000 + \
-		    enhanced_detail[enhanced_order[j]] > key; j--)
+		key = enhanced_key(moving)
+		for (j = i - 1; j >= 1 && enhanced_key(enhanced_order[j]) > key; j--)
 			enhanced_order[j + 1] = enhanced_order[j]
 		enhanced_order[j + 1] = moving
 	}
+}
+
+# The sort key of enhanced row R: subject, then detail.
+function enhanced_key(r)
+{
+	return enhanced_subject[r] * 1000 + enhanced_detail[r]
 }
 
 function emit_enhanced(	i, r)
@@ -531,7 +541,8 @@ function emit_phases(	i, j, name, line)
 END {
 	cross_check()
 	if (nerrors > 0) {
-		printf("%s: %d error(s); no output written\n", source, nerrors) > "/dev/stderr"
+		printf("%s: %d error(s); no output written\n", source,
+		    nerrors) > "/dev/stderr"
 		exit 1
 	}
 	sort_enhanced()

@@ -65,7 +65,8 @@ function hexval(c,   v) {
 			    + hexval(substr(line, i + 3, 1)))
 			i += 3
 		} else {
-			printf "%s:%d: bad escape\n", FILENAME, NR > "/dev/stderr"
+			printf "%s:%d: bad escape\n", FILENAME, NR \
+			    > "/dev/stderr"
 			bad = 1
 			exit 1
 		}

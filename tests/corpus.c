@@ -284,7 +284,8 @@ sr_corpus_load(struct sr_corpus *c, const char *path, char *err,
 		if (rc == -2) {
 			corpus_error(err, errsize,
 				     "%s:%u: line longer than %u bytes",
-				     path, lineno, (unsigned)SR_CORPUS_LINE_MAX);
+				     path, lineno,
+				     (unsigned)SR_CORPUS_LINE_MAX);
 			goto done;
 		}
 		if (skip_line(line, len))

@@ -38,7 +38,8 @@ static unsigned enh_class_of(unsigned code)
 }
 
 /* Parse ENH strictly into *OUT and require class CLS. */
-static bool parse_enh_of_class(const char *enh, unsigned cls, struct sr_enh *out)
+static bool parse_enh_of_class(const char *enh, unsigned cls,
+			       struct sr_enh *out)
 {
 	if (enh == NULL || sr_enh_parse(enh, strlen(enh), out) != 0)
 		return false;
@@ -117,5 +118,5 @@ struct sr_enh sr_policy_default_enh(const struct sr_policy *p, unsigned code,
 	}
 	if (p->default_enh[code].cls != 0)
 		return p->default_enh[code];
-	return (struct sr_enh){ .cls = (uint8_t)cls, .subject = 0, .detail = 0 };
+	return (struct sr_enh){ .cls = (uint8_t)cls };
 }

@@ -115,7 +115,7 @@ int sr_enh_parse(const char *s, size_t len, struct sr_enh *out)
 	return 0;
 }
 
-/* ---- the IANA registry ---------------------------------------------------- */
+/* ---- the IANA registry ------------------------------------------------- */
 
 const struct sr_enhanced_info *sr_registry_enhanced(unsigned subject,
 						     unsigned detail)
@@ -194,7 +194,7 @@ bool sr_registry_associated(const struct sr_enhanced_info *info, unsigned code)
 	return false;
 }
 
-/* ---- the catalog of basic reply codes ------------------------------------ */
+/* ---- the catalog of basic reply codes ---------------------------------- */
 
 const struct sr_basic_info *sr_registry_basic(unsigned code)
 {

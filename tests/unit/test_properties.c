@@ -96,7 +96,8 @@ prop_fail(struct prop_state *ps, const char *in, size_t len,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	sr_corpus_escape(in, len, esc, sizeof(esc));
-	snprintf(msg, sizeof(msg), "phase=%s context=%s utf8=%d input=\"%s\": %s",
+	snprintf(msg, sizeof(msg),
+	    "phase=%s context=%s utf8=%d input=\"%s\": %s",
 		 sr_phase_name(o->phase), sr_context_name(o->context),
 		 (int)o->utf8, esc, what);
 	if (ps->failures == 0)
@@ -151,7 +152,8 @@ check_diags(struct prop_state *ps, const char *in, size_t len,
 	for (i = 0; i < c->ndiags; i++) {
 		d = &c->diags[i];
 		if ((unsigned)d->id >= SR_D__COUNT) {
-			prop_fail(ps, in, len, o, "check: bad id %d", (int)d->id);
+			prop_fail(ps, in, len, o, "check: bad id %d",
+				  (int)d->id);
 			return;
 		}
 		if (seen[d->id]++) {
@@ -201,7 +203,8 @@ check_changes(struct prop_state *ps, const char *in, size_t len,
 	size_t i;
 
 	if (n->nchanges > SR_D__COUNT) {
-		prop_fail(ps, in, len, o, "normalize: %zu changes", n->nchanges);
+		prop_fail(ps, in, len, o, "normalize: %zu changes",
+			  n->nchanges);
 		return;
 	}
 	for (i = 0; i < n->nchanges; i++) {
@@ -268,7 +271,8 @@ check_wire(struct prop_state *ps, const char *in, size_t len,
 		    || (ll > 3 && line[3] != (end ? '-' : ' '))
 		    || (ll == 3 && end != NULL)
 		    || (el > 0 && el < sizeof(n->enhanced)
-			&& (ll < 4 + el || memcmp(line + 4, n->enhanced, el) != 0
+			&& (ll < 4 + el
+			    || memcmp(line + 4, n->enhanced, el) != 0
 			    || (ll > 4 + el && line[4 + el] != ' '))))
 			prop_fail(ps, in, len, o, "(e) line %zu does not start "
 				  "with \"%s%c%s\"", nlines, n->code,
@@ -453,7 +457,7 @@ out:
 	sr_reply_release(&r);
 }
 
-/* Run every reply of C through check_reply() in combination I, UTF-8 off and on. */
+/* Check every reply of C in combination I (phase, context), UTF-8 off, on. */
 static void
 run_set(const struct sr_corpus *c, int i, const char *what)
 {

@@ -22,7 +22,7 @@
 /* The enhanced code E as text, in BUF. */
 #define ENH_TEXT(e, buf) sr_enh_format((e), (buf))
 
-/* ---- the IANA registry ----------------------------------------------------- */
+/* ---- the IANA registry ------------------------------------------------- */
 
 START_TEST(test_enhanced_count)
 {
@@ -132,7 +132,7 @@ START_TEST(test_enhanced_lookup)
 }
 END_TEST
 
-/* ---- enhanced code syntax -------------------------------------------------- */
+/* ---- enhanced code syntax ---------------------------------------------- */
 
 static const struct parse_case {
 	const char *text;
@@ -265,7 +265,7 @@ START_TEST(test_enh_round_trip)
 }
 END_TEST
 
-/* ---- associated basic codes -------------------------------------------------- */
+/* ---- associated basic codes -------------------------------------------- */
 
 static const struct assoc_case {
 	unsigned subject, detail, code;
@@ -321,7 +321,7 @@ START_TEST(test_associated_null)
 }
 END_TEST
 
-/* ---- the basic-code catalog -------------------------------------------------- */
+/* ---- the basic-code catalog -------------------------------------------- */
 
 static const struct catalog_code {
 	unsigned code;
@@ -486,7 +486,7 @@ START_TEST(test_version)
 }
 END_TEST
 
-/* ---- the shipped policy ------------------------------------------------------- */
+/* ---- the shipped policy ------------------------------------------------ */
 
 static const struct default_case {
 	unsigned code;
@@ -672,7 +672,7 @@ START_TEST(test_shipped_defaults_registered)
 }
 END_TEST
 
-/* ---- policy overrides ----------------------------------------------------------- */
+/* ---- policy overrides -------------------------------------------------- */
 
 START_TEST(test_policy_init)
 {
@@ -828,7 +828,7 @@ START_TEST(test_policy_no_chains)
 }
 END_TEST
 
-/* ---- phases --------------------------------------------------------------------- */
+/* ---- phases ------------------------------------------------------------ */
 
 static const struct phase_name_case {
 	enum sr_phase phase;
@@ -959,7 +959,7 @@ START_TEST(test_phase_expects)
 }
 END_TEST
 
-/* ---- the suite ------------------------------------------------------------------ */
+/* ---- the suite --------------------------------------------------------- */
 
 static void add_loop(Suite *s, const char *name, const TTest *test, size_t n)
 {

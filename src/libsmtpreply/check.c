@@ -7,6 +7,7 @@
  * helpers the normalizer shares: classifying an enhanced code token,
  * UTF-8 sequences, fitting an address status code to the phase.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -264,11 +265,15 @@ static void check_enhanced(struct collector *c, const struct sr_line *l,
 
 			d = report(c, SR_D_ENHANCED_MISSING, 1, 1);
 			if (d != NULL && target != 0) {
+				char buf[SR_ENH_STRLEN];
+
 				if (repl.cls == 0)
 					repl = sr_policy_default_enh(o->policy,
 					    target, o->phase);
-				set_want_enh(d, sr_enh_fit_phase(repl, o->phase));
-				d->code = target;
+				sr_enh_format(sr_enh_fit_phase(repl, o->phase),
+				    buf);
+				snprintf(d->want, sizeof(d->want), "%03u %s",
+				    target % 1000, buf);
 			}
 		}
 		return;
@@ -289,7 +294,7 @@ static void check_enhanced(struct collector *c, const struct sr_line *l,
 		set_token(d, l->enh.p, l->enh.len);
 		return;
 	}
-	if (sr_isdigit(first) && e.cls != (uint8_t)(first - '0') &&
+	if (code >= 0 && e.cls != (uint8_t)(first - '0') &&
 	    (first == '2' || first == '4' || first == '5')) {
 		struct sr_enh want = e;
 
@@ -379,8 +384,23 @@ static void check_lines(struct collector *c, const struct sr_reply *r,
 			set_token(d, l->code.p, l->code.len);
 		}
 		if (i > 0 && !span_equal(l->enh, first->enh)) {
+			struct sr_enh e;
+
 			d = report(c, SR_D_MULTILINE_ENHANCED_MISMATCH, lineno, 1);
 			set_token(d, l->enh.p, l->enh.len);
+			switch (sr_enh_classify(l->enh, &e)) {
+			case SR_ENH_MALFORMED:
+				d = report(c, SR_D_ENHANCED_SYNTAX, lineno, 1);
+				set_token(d, l->enh.p, l->enh.len);
+				break;
+			case SR_ENH_LEADING_ZERO:
+				d = report(c, SR_D_ENHANCED_LEADING_ZERO, lineno, 1);
+				set_token(d, l->enh.p, l->enh.len);
+				set_want_enh(d, e);
+				break;
+			default:
+				break;
+			}
 		}
 		if ((!last && l->sep != '-') || (last && l->sep == '-')) {
 			d = report(c, SR_D_MULTILINE_SEPARATOR, lineno, 1);
@@ -396,14 +416,13 @@ static void check_lines(struct collector *c, const struct sr_reply *r,
 		if (len > SR_WIRE_LINE_MAX) {
 			d = report(c, SR_D_LINE_TOO_LONG, lineno, 1);
 			if (d != NULL)
-				d->count = len > 0xffffffffu ? 0xffffffffu : (unsigned)len;
-		}
-		if (o->context == SR_CONTEXT_MILTER &&
+				snprintf(d->want, sizeof(d->want), "%zu", len);
+		} else if (o->context == SR_CONTEXT_MILTER &&
 		    (len = sr_milter_len(l->text.p, l->text.len)) >
 		    SR_MILTER_TEXT_MAX) {
 			d = report(c, SR_D_LINE_TOO_LONG, lineno, 1);
 			if (d != NULL) {
-				d->count = len > 0xffffffffu ? 0xffffffffu : (unsigned)len;
+				snprintf(d->want, sizeof(d->want), "%zu", len);
 				strcpy(d->token, "milter");
 			}
 		}

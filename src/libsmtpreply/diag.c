@@ -110,9 +110,16 @@ static const char *known_meaning(const char *token)
 
 size_t sr_diag_format(const struct sr_diag *d, char *buf, size_t size)
 {
-	const char *t = d->token, *w = d->want, *meaning;
-	const char *phase = sr_phase_name(d->phase);
+	char t[SR_DIAG_TOKEN_MAX], w[SR_DIAG_TOKEN_MAX];
+	const char *meaning, *phase = sr_phase_name(d->phase);
 
+	/* The facts may come from anywhere: make them printable first. */
+	sr_copy_printable(t, sizeof(t), d->token, strnlen(d->token,
+	    sizeof(d->token)));
+	sr_copy_printable(w, sizeof(w), d->want, strnlen(d->want,
+	    sizeof(d->want)));
+	if (phase == NULL)
+		phase = "other";
 	if (size > 0)
 		buf[0] = '\0';
 	switch (d->id) {
@@ -141,8 +148,8 @@ size_t sr_diag_format(const struct sr_diag *d, char *buf, size_t size)
 	case SR_D_ENHANCED_CLASS_MISMATCH:
 		return fmt(buf, size, "enhanced status code %s has class %c "
 		    "but the reply code %03u has class %u: %s (Postfix rejects "
-		    "such a milter reply as malformed)", t, t[0], d->code,
-		    d->code / 100, w);
+		    "such a milter reply as malformed)", t, t[0] ? t[0] : '?',
+		    d->code % 1000, d->code % 1000 / 100, w);
 	case SR_D_ENHANCED_NOT_ALLOWED:
 		return fmt(buf, size, "enhanced status code %s on a 3xx reply "
 		    "(RFC 2034: never on 3xx)", t);
@@ -150,7 +157,7 @@ size_t sr_diag_format(const struct sr_diag *d, char *buf, size_t size)
 		if (*w != '\0')
 			return fmt(buf, size, "no enhanced status code (RFC "
 			    "2034: on every reply but the greeting and EHLO); "
-			    "default for %03u: %s", d->code, w);
+			    "default: %s", w);
 		return fmt(buf, size, "no enhanced status code (RFC 2034: on "
 		    "every reply but the greeting and EHLO)");
 	case SR_D_ENHANCED_UNREGISTERED:
@@ -164,7 +171,7 @@ size_t sr_diag_format(const struct sr_diag *d, char *buf, size_t size)
 		    SR_ENH_MALFORMED)
 			info = sr_registry_enhanced(e.subject, e.detail);
 		return fmt(buf, size, "the IANA registry does not list reply "
-		    "code %03u with %s (it lists: %s)", d->code, t,
+		    "code %03u with %s (it lists: %s)", d->code % 1000, t,
 		    info && info->assoc[0] ? info->assoc : "none");
 	}
 	case SR_D_ENHANCED_PHASE:
@@ -186,12 +193,14 @@ size_t sr_diag_format(const struct sr_diag *d, char *buf, size_t size)
 		    d->count, d->count == 1 ? "" : "s");
 	case SR_D_LINE_TOO_LONG:
 		if (strcmp(t, "milter") == 0)
-			return fmt(buf, size, "line %u: %u bytes of text for "
-			    "libmilter ('%%' doubled), over its limit of %u",
-			    d->line, d->count, SR_MILTER_TEXT_MAX);
-		return fmt(buf, size, "line %u is %u octets with CRLF, over the "
-		    "limit of %u (RFC 5321 4.5.3.1.5)", d->line, d->count,
-		    SR_WIRE_LINE_MAX);
+			return fmt(buf, size, "line %u: %s bytes of text for "
+			    "libmilter ('%%' doubled), over its limit of %u (%u "
+			    "line%s too long)", d->line, w, SR_MILTER_TEXT_MAX,
+			    d->count, d->count == 1 ? "" : "s");
+		return fmt(buf, size, "line %u is %s octets with CRLF, over the "
+		    "limit of %u (RFC 5321 4.5.3.1.5; %u line%s too long)",
+		    d->line, w, SR_WIRE_LINE_MAX, d->count,
+		    d->count == 1 ? "" : "s");
 	case SR_D_TOO_MANY_LINES:
 		return fmt(buf, size, "%u lines; libmilter accepts at most %u",
 		    d->count, SR_MILTER_LINES_MAX);

@@ -32,6 +32,7 @@ struct norm {
 	/* emitter */
 	size_t line_start;		/* offset of the last line */
 	size_t text_start;		/* offset of its text */
+	size_t guard;			/* its guard blank: 0 or 1 */
 	bool prev_bare;			/* the last line is the code alone */
 	bool cut;			/* text was dropped: line limit */
 	bool nomem;
@@ -141,8 +142,8 @@ static void cut_last_line(struct norm *n)
 	}
 	t = out->wire + n->text_start;
 	tl = out->wire_len - n->text_start;
-	while (tl > 0 && (tl + 3 > n->width ||
-	    sr_milter_len(t, tl) + 3 > n->milter_width)) {
+	while (tl > 0 && (tl + 3 + n->guard > n->width ||
+	    sr_milter_len(t, tl) + 3 + n->guard > n->milter_width)) {
 		tl--;
 		while (tl > 0 && ((unsigned char)t[tl] & 0xc0) == 0x80)
 			tl--;
@@ -151,6 +152,8 @@ static void cut_last_line(struct norm *n)
 		tl--;
 	out->wire_len = n->text_start + tl;
 	out->wire[out->wire_len] = '\0';
+	if (tl == 0 && out->wire[out->wire_len - 1] != ' ')
+		put(n, " ", 1);		/* "550 5.7.1" had no text */
 	put(n, "...", 3);
 	n->cut = true;
 }
@@ -159,6 +162,8 @@ static void cut_last_line(struct norm *n)
 static void emit_line(struct norm *n, const char *t, size_t len)
 {
 	struct sr_normalized *out = n->out;
+
+	size_t guard = 0;
 
 	if (n->cut || n->nomem)
 		return;
@@ -184,60 +189,82 @@ static void emit_line(struct norm *n, const char *t, size_t len)
 		} else if (sr_enh_token_len(t, len) > 0) {
 			/* Text that would read as an enhanced code. */
 			put(n, " ", 1);
+			guard = 1;
 		}
 	}
 	n->text_start = out->wire_len;
+	n->guard = guard;
 	put(n, t, len);
 	n->prev_bare = n->enhlen == 0 && len == 0;
 	out->nlines++;
 }
 
-/* The longest prefix of T (at most LEN) that fits one line. */
-static size_t fitting_prefix(const struct norm *n, const char *t, size_t len)
+/* The longest prefix of T (at most LEN) that fits ROOM and MROOM. */
+static size_t fitting_prefix(const char *t, size_t len, size_t room,
+			     size_t mroom)
 {
 	size_t k, escaped = 0;
 
-	for (k = 0; k < len && k < n->width; k++) {
+	for (k = 0; k < len && k < room; k++) {
 		escaped += t[k] == '%' ? 2 : 1;
-		if (escaped > n->milter_width)
+		if (escaped > mroom)
 			break;
 	}
 	return k;
 }
 
+/*
+ * Choose the first line's worth of T: *SEG bytes to write, *SKIP bytes
+ * to consume (the blanks at a wrap point go). Wraps at the last blank
+ * that fits; splits hard, never inside a UTF-8 sequence, when none does.
+ */
+static void choose_segment(const char *t, size_t len, size_t room,
+			   size_t mroom, size_t *seg, size_t *skip)
+{
+	size_t k, b, e;
+
+	k = fitting_prefix(t, len, room, mroom);
+	if (k == len) {
+		*seg = *skip = len;
+		return;
+	}
+	for (b = k; b > 0 && !sr_isblank(t[b]); b--)
+		continue;
+	for (e = b; e > 0 && sr_isblank(t[e - 1]); e--)
+		continue;
+	if (b > 0 && e > 0) {
+		*seg = e;
+		for (*skip = b + 1; *skip < len && sr_isblank(t[*skip]); (*skip)++)
+			continue;
+		return;
+	}
+	for (e = k; e > 0 && ((unsigned char)t[e] & 0xc0) == 0x80; e--)
+		continue;
+	if (e == 0)
+		e = k;
+	*seg = *skip = e;
+}
+
 /* Emit T as one line, or several wrapped at blanks. */
 static void emit_wrapped(struct norm *n, const char *t, size_t len)
 {
-	size_t k, b, e, skip;
+	size_t seg, skip;
 
-	for (;;) {
-		k = fitting_prefix(n, t, len);
-		if (k == len) {
-			emit_line(n, t, len);
-			return;
-		}
-		for (b = k; b > 0 && !sr_isblank(t[b]); b--)
-			continue;
-		for (e = b; e > 0 && sr_isblank(t[e - 1]); e--)
-			continue;
-		if (b > 0 && e > 0) {
-			emit_line(n, t, e);
-			for (skip = b + 1; skip < len && sr_isblank(t[skip]); skip++)
-				continue;
-		} else {
-			/* No blank: split hard, but not inside a UTF-8 sequence. */
-			for (e = k; e > 0 && ((unsigned char)t[e] & 0xc0) == 0x80; e--)
-				continue;
-			if (e == 0)
-				e = k;
-			emit_line(n, t, e);
-			skip = e;
-		}
+	do {
+		choose_segment(t, len, n->width, n->milter_width, &seg, &skip);
+		/* A line without enhanced code whose text would read as one
+		 * gets a guard blank (emit_line): make room for it. */
+		if (n->enhlen == 0 && sr_enh_token_len(t, seg) > 0 &&
+		    (seg + 1 > n->width ||
+		    sr_milter_len(t, seg) + 1 > n->milter_width))
+			choose_segment(t, len, n->width - 1,
+			    n->milter_width - 1, &seg, &skip);
+		emit_line(n, t, seg);
 		if (n->cut || n->nomem)
 			return;
 		t += skip;
 		len -= skip;
-	}
+	} while (len > 0);
 }
 
 /*
@@ -522,7 +549,8 @@ static void emit_texts(struct norm *n, const struct sr_reply *r,
 			cap = t.len;
 		}
 		len = clean_text(t, n->o->utf8, scratch, &bad, &nonascii);
-		if (fitting_prefix(n, scratch, len) < len) {
+		if (fitting_prefix(scratch, len, n->width, n->milter_width) <
+		    len) {
 			textf(before, sizeof(before), "%zu bytes of text",
 			    len);
 			change(n, SR_D_LINE_TOO_LONG, (unsigned)(i + 1 > 65535 ?
@@ -592,12 +620,11 @@ void sr_normalize(const struct sr_reply *r, const struct sr_options *o,
 		(void)sr_enh_parse(n.enh, n.enhlen, &e);
 	else
 		e.cls = 0;
-	/* Room per line: CRLF, code, separator, enhanced code and a blank;
-	 * without an enhanced code, one byte for a guard blank. */
-	prefix = 2 + 3 + 1 + (n.enhlen > 0 ? n.enhlen + 1 : 1);
+	/* Room per line: CRLF, code, separator, enhanced code and a blank. */
+	prefix = 2 + 3 + 1 + (n.enhlen > 0 ? n.enhlen + 1 : 0);
 	n.width = SR_WIRE_LINE_MAX - prefix;
 	n.milter_width = opts.context == SR_CONTEXT_MILTER ?
-	    SR_MILTER_TEXT_MAX - (n.enhlen > 0 ? 0 : 1) : SIZE_MAX;
+	    SR_MILTER_TEXT_MAX : SIZE_MAX;
 	n.max_lines = opts.context == SR_CONTEXT_MILTER ?
 	    SR_MILTER_LINES_MAX : SIZE_MAX;
 	note_line_structure(&n, r);

@@ -81,7 +81,7 @@ static void split_enhanced(const char *p, size_t len, struct sr_line *l)
 	}
 	l->enh.p = p;
 	l->enh.len = n;
-	if (n < len)		/* the one blank after the token */
+	if (n < len && p[n] == ' ')	/* the one space after the token */
 		n++;
 	l->text.p = p + n;
 	l->text.len = len - n;

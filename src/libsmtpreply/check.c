@@ -130,6 +130,42 @@ struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase)
 	return e;
 }
 
+#define BC_ROW_BAD	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2
+#define BC_ROW_HIGH	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3
+const unsigned char sr_byte_class[256] = {
+	/* 0x00 */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2,
+	/* 0x10 */ BC_ROW_BAD,
+	/* 0x20 */ 1, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x30 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x60 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x70 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+	BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH,
+	BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH,
+};
+
+void sr_join(char *buf, size_t size, const char *a, size_t alen,
+	     const char *b, size_t blen)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	if (alen > size - 1)
+		alen = size - 1;
+	memcpy(buf, a, alen);
+	o = alen;
+	if (b != NULL && o + 1 < size) {
+		buf[o++] = ' ';
+		if (blen > size - 1 - o)
+			blen = size - 1 - o;
+		memcpy(buf + o, b, blen);
+		o += blen;
+	}
+	buf[o] = '\0';
+}
+
 size_t sr_milter_len(const char *p, size_t len)
 {
 	size_t i, n = len;
@@ -325,29 +361,40 @@ static void check_enhanced(struct collector *c, const struct sr_line *l,
 	}
 }
 
-/* Count bad and non-ASCII bytes of a text; true when it has a non-blank. */
+/*
+ * Count the bad, non-ASCII and '%' bytes of a text in one pass; true when
+ * it has something besides blanks and bad bytes.
+ */
 static bool scan_text(struct sr_span t, bool utf8, size_t *bad,
-		      size_t *nonascii)
+		      size_t *nonascii, size_t *percent)
 {
 	const unsigned char *p = (const unsigned char *)t.p;
 	bool content = false;
 	size_t i = 0, n;
 
 	while (i < t.len) {
-		if (p[i] >= 0x80) {
-			n = utf8 ? sr_utf8_seq(p + i, t.len - i) : 0;
-			if (n == 0) {
-				(*nonascii)++;
-				n = 1;
-			}
+		switch (sr_byte_class[p[i]]) {
+		case SR_BC_PLAIN:
 			content = true;
-			i += n;
-			continue;
-		}
-		if (sr_is_bad_char(p[i]))
+			break;
+		case SR_BC_BLANK:
+			break;
+		case SR_BC_BAD:
 			(*bad)++;
-		else if (!sr_isblank((char)p[i]))
+			break;
+		case SR_BC_PERCENT:
 			content = true;
+			(*percent)++;
+			break;
+		case SR_BC_HIGH:
+			content = true;
+			n = utf8 ? sr_utf8_seq(p + i, t.len - i) : 0;
+			if (n == 0)
+				(*nonascii)++;
+			else
+				i += n - 1;
+			break;
+		}
 		i++;
 	}
 	return content;
@@ -376,7 +423,7 @@ static void check_lines(struct collector *c, const struct sr_reply *r,
 	for (i = 0; i < r->nlines; i++) {
 		const struct sr_line *l = &r->lines[i];
 		unsigned lineno = i + 1 > 65535u ? 65535u : (unsigned)(i + 1);
-		size_t bad = 0, nonascii = 0, len;
+		size_t bad = 0, nonascii = 0, percent = 0, len;
 		bool last = i + 1 == r->nlines;
 
 		if (i > 0 && !span_equal(l->code, first->code)) {
@@ -412,22 +459,21 @@ static void check_lines(struct collector *c, const struct sr_reply *r,
 				d->want[1] = '\0';
 			}
 		}
+		if (scan_text(l->text, o->utf8, &bad, &nonascii, &percent))
+			content = true;
 		len = wire_length(l) + 2;
 		if (len > SR_WIRE_LINE_MAX) {
 			d = report(c, SR_D_LINE_TOO_LONG, lineno, 1);
 			if (d != NULL)
 				snprintf(d->want, sizeof(d->want), "%zu", len);
 		} else if (o->context == SR_CONTEXT_MILTER &&
-		    (len = sr_milter_len(l->text.p, l->text.len)) >
-		    SR_MILTER_TEXT_MAX) {
+		    (len = l->text.len + percent) > SR_MILTER_TEXT_MAX) {
 			d = report(c, SR_D_LINE_TOO_LONG, lineno, 1);
 			if (d != NULL) {
 				snprintf(d->want, sizeof(d->want), "%zu", len);
 				strcpy(d->token, "milter");
 			}
 		}
-		if (scan_text(l->text, o->utf8, &bad, &nonascii))
-			content = true;
 		if (bad > 0)
 			report(c, SR_D_TEXT_BAD_CHAR, lineno,
 			       bad > 0xffffffffu ? 0xffffffffu : (unsigned)bad);

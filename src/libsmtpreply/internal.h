@@ -21,10 +21,20 @@ static inline bool sr_isblank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* What a byte of reply text is, for the scanning loops (check.c). */
+enum sr_byte_class {
+	SR_BC_PLAIN,	/* printable ASCII but '%' */
+	SR_BC_BLANK,	/* SP, HT */
+	SR_BC_BAD,	/* controls other than HT, and DEL */
+	SR_BC_HIGH,	/* over 126: UTF-8 or junk */
+	SR_BC_PERCENT	/* '%': doubled for libmilter */
+};
+extern const unsigned char sr_byte_class[256];
+
 /* A byte the text may not carry: controls other than HT, and DEL. */
 static inline bool sr_is_bad_char(unsigned char c)
 {
-	return (c < 0x20 && c != '\t') || c == 0x7f;
+	return sr_byte_class[c] == SR_BC_BAD;
 }
 
 /* True when RFC 5321 4.3.2 lists CODE for PHASE (421, 500-504 always). */
@@ -69,6 +79,10 @@ unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
 
 /* Bytes TEXT takes once every '%' is doubled for libmilter. */
 size_t sr_milter_len(const char *p, size_t len);
+
+/* "A B" into BUF of SIZE bytes (truncated); B may be NULL: "A". */
+void sr_join(char *buf, size_t size, const char *a, size_t alen,
+	     const char *b, size_t blen);
 
 /* Copy at most SIZE-1 bytes of P into BUF, non-printables as '?'. */
 void sr_copy_printable(char *buf, size_t size, const char *p, size_t len);

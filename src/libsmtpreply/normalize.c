@@ -279,7 +279,13 @@ static size_t clean_text(struct sr_span t, bool utf8, char *dst,
 	size_t i = 0, o = 0, seq;
 
 	while (i < t.len) {
-		if (p[i] >= 0x80) {
+		switch (sr_byte_class[p[i]]) {
+		case SR_BC_BAD:
+			dst[o++] = ' ';
+			(*bad)++;
+			i++;
+			break;
+		case SR_BC_HIGH:
 			seq = utf8 ? sr_utf8_seq(p + i, t.len - i) : 0;
 			if (seq > 0) {
 				memcpy(dst + o, p + i, seq);
@@ -290,15 +296,11 @@ static size_t clean_text(struct sr_span t, bool utf8, char *dst,
 				(*nonascii)++;
 				i++;
 			}
-			continue;
+			break;
+		default:
+			dst[o++] = (char)p[i++];
+			break;
 		}
-		if (sr_is_bad_char(p[i])) {
-			dst[o++] = ' ';
-			(*bad)++;
-		} else {
-			dst[o++] = (char)p[i];
-		}
-		i++;
 	}
 	while (o > 0 && sr_isblank(dst[o - 1]))
 		o--;
@@ -310,9 +312,12 @@ static bool has_content(struct sr_span t)
 {
 	size_t i;
 
-	for (i = 0; i < t.len; i++)
-		if (!sr_isblank(t.p[i]) && !sr_is_bad_char((unsigned char)t.p[i]))
+	for (i = 0; i < t.len; i++) {
+		unsigned char c = sr_byte_class[(unsigned char)t.p[i]];
+
+		if (c != SR_BC_BLANK && c != SR_BC_BAD)
 			return true;
+	}
 	return false;
 }
 
@@ -387,8 +392,7 @@ static bool decide_code(struct norm *n, const struct sr_line *l,
 	if (l->code.len == 3)
 		code = (first - '0') * 100 + (l->code.p[1] - '0') * 10 +
 		    (l->code.p[2] - '0');
-	textf(before, sizeof(before), "%.*s", (int)(l->code.len > 40 ? 40 :
-	    l->code.len), l->code.p);
+	sr_join(before, sizeof(before), l->code.p, l->code.len, NULL, 0);
 	*newcode = sr_code_target(n->policy, l->code, repl_enh);
 	if (*newcode == 0 && first == '3') {
 		unfixable(n, "reply code %s: a 3xx code outside the reply-code "
@@ -430,8 +434,7 @@ static void decide_enhanced(struct norm *n, const struct sr_line *l,
 	uint8_t cls = (uint8_t)(newcode / 100);
 
 	kind = sr_enh_classify(l->enh, &e);
-	textf(before, sizeof(before), "%s %.*s", n->code,
-	    (int)(l->enh.len > 30 ? 30 : l->enh.len), l->enh.p);
+	sr_join(before, sizeof(before), n->code, 3, l->enh.p, l->enh.len);
 	if (cls == 3) {
 		if (kind != SR_ENH_NONE)
 			change(n, kind == SR_ENH_MALFORMED ? SR_D_ENHANCED_SYNTAX :
@@ -440,16 +443,19 @@ static void decide_enhanced(struct norm *n, const struct sr_line *l,
 	}
 	if (kind == SR_ENH_VALID || kind == SR_ENH_LEADING_ZERO) {
 		if (kind == SR_ENH_LEADING_ZERO) {
-			textf(after, sizeof(after), "%s %s", n->code,
-			    sr_enh_format(e, b1));
+			sr_enh_format(e, b1);
+			sr_join(after, sizeof(after), n->code, 3, b1,
+			    strlen(b1));
 			change(n, SR_D_ENHANCED_LEADING_ZERO, 1, before, after);
 		}
 		if (e.cls != cls) {
-			textf(before, sizeof(before), "%s %s", n->code,
-			    sr_enh_format(e, b1));
+			sr_enh_format(e, b1);
+			sr_join(before, sizeof(before), n->code, 3, b1,
+			    strlen(b1));
 			e.cls = cls;
-			textf(after, sizeof(after), "%s %s", n->code,
-			    sr_enh_format(e, b2));
+			sr_enh_format(e, b2);
+			sr_join(after, sizeof(after), n->code, 3, b2,
+			    strlen(b2));
 			change(n, SR_D_ENHANCED_CLASS_MISMATCH, 1, before, after);
 		}
 		if (sr_registry_enhanced(e.subject, e.detail) == NULL) {
@@ -474,8 +480,9 @@ static void decide_enhanced(struct norm *n, const struct sr_line *l,
 		e = repl_enh.cls != 0 ? repl_enh :
 		    sr_policy_default_enh(n->policy, newcode, phase);
 		e = sr_enh_fit_phase(e, phase);
-		textf(after, sizeof(after), "%s %s", n->code,
-		    sr_enh_format(e, b1));
+		sr_enh_format(e, b1);
+		sr_join(after, sizeof(after), n->code, 3, b1,
+		    strlen(b1));
 		change(n, kind == SR_ENH_MALFORMED ? SR_D_ENHANCED_SYNTAX :
 		    SR_D_ENHANCED_MISSING, 1, kind == SR_ENH_MALFORMED ? before :
 		    n->code, after);
@@ -549,7 +556,9 @@ static void emit_texts(struct norm *n, const struct sr_reply *r,
 			cap = t.len;
 		}
 		len = clean_text(t, n->o->utf8, scratch, &bad, &nonascii);
-		if (fitting_prefix(scratch, len, n->width, n->milter_width) <
+		if ((len > n->width || (n->milter_width != SIZE_MAX &&
+		    len > n->milter_width / 2)) &&
+		    fitting_prefix(scratch, len, n->width, n->milter_width) <
 		    len) {
 			textf(before, sizeof(before), "%zu bytes of text",
 			    len);

@@ -263,9 +263,7 @@ static int check_code(struct collector *c, const struct sr_line *l,
 	struct sr_diag *d;
 	int code = -1;
 
-	if (l->code.len == 3)
-		code = (l->code.p[0] - '0') * 100 + (l->code.p[1] - '0') * 10 +
-		    (l->code.p[2] - '0');
+	code = sr_code_value(l->code);
 	c->code = code > 0 ? (unsigned)code : 0;
 	if (code < 0 || !sr_code_in_abnf((unsigned)code)) {
 		d = report(c, SR_D_CODE_SYNTAX, 1, 1);

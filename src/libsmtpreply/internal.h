@@ -37,6 +37,16 @@ static inline bool sr_is_bad_char(unsigned char c)
 	return sr_byte_class[c] == SR_BC_BAD;
 }
 
+/* The value of a code of exactly 3 digits, else -1 (parts may hold anything). */
+static inline int sr_code_value(struct sr_span code)
+{
+	if (code.len != 3 || !sr_isdigit(code.p[0]) || !sr_isdigit(code.p[1]) ||
+	    !sr_isdigit(code.p[2]))
+		return -1;
+	return (code.p[0] - '0') * 100 + (code.p[1] - '0') * 10 +
+	    (code.p[2] - '0');
+}
+
 /* True when RFC 5321 4.3.2 lists CODE for PHASE (421, 500-504 always). */
 bool sr_phase_expects(enum sr_phase phase, unsigned code);
 

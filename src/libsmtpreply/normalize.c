@@ -140,8 +140,20 @@ static void cut_last_line(struct norm *n)
 		n->text_start = out->wire_len;
 		n->prev_bare = false;
 	}
-	t = out->wire + n->text_start;
 	tl = out->wire_len - n->text_start;
+	if (n->enhlen == 0 && n->guard == 0 && tl > 0 &&
+	    sr_isdigit(out->wire[n->text_start])) {
+		/* "5" and "..." would read as an enhanced code: guard it. */
+		if (!reserve(n, 1))
+			return;
+		memmove(out->wire + n->text_start + 1,
+		    out->wire + n->text_start, tl + 1);
+		out->wire[n->text_start] = ' ';
+		out->wire_len++;
+		n->text_start++;
+		n->guard = 1;
+	}
+	t = out->wire + n->text_start;
 	while (tl > 0 && (tl + 3 + n->guard > n->width ||
 	    sr_milter_len(t, tl) + 3 + n->guard > n->milter_width)) {
 		tl--;
@@ -353,9 +365,7 @@ unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
 	first = code.p[0];
 	if (first < '2' || first > '5')
 		return 0;
-	if (code.len == 3)
-		value = (first - '0') * 100 + (code.p[1] - '0') * 10 +
-		    (code.p[2] - '0');
+	value = sr_code_value(code);
 	if (value >= 0 && policy->replace[value] != 0) {
 		*repl_enh = policy->replace_enh[value];
 		return policy->replace[value];
@@ -389,9 +399,7 @@ static bool decide_code(struct norm *n, const struct sr_line *l,
 		return false;
 	}
 	first = l->code.p[0];
-	if (l->code.len == 3)
-		code = (first - '0') * 100 + (l->code.p[1] - '0') * 10 +
-		    (l->code.p[2] - '0');
+	code = sr_code_value(l->code);
 	sr_join(before, sizeof(before), l->code.p, l->code.len, NULL, 0);
 	*newcode = sr_code_target(n->policy, l->code, repl_enh);
 	if (*newcode == 0 && first == '3') {

@@ -194,8 +194,5 @@ int sr_reply_code(const struct sr_reply *r)
 	if (r->nlines == 0)
 		return -1;
 	l = &r->lines[0];
-	if (l->code.len != 3)
-		return -1;
-	return (l->code.p[0] - '0') * 100 + (l->code.p[1] - '0') * 10 +
-	    (l->code.p[2] - '0');
+	return sr_code_value(l->code);
 }

@@ -338,6 +338,9 @@ static const struct row rows[] = {
 	YL("550 5.7.1 a\0b", OTHER, TEXT_BAD_CHAR, ERROR, 1),
 	YL("550 5.7.1 \0", OTHER, TEXT_BAD_CHAR, ERROR, 1),
 	Y("550 5.7.1 a\rb", OTHER, TEXT_BAD_CHAR, ERROR, 1),
+	/* Parts may carry a code that is 3 bytes but not 3 digits (fuzzer). */
+	YP("5l5", NULL, "x", OTHER, CODE_SYNTAX, ERROR, 1),
+	YP("5l5", "4.7.1", "x", OTHER, CODE_SYNTAX, ERROR, 1),
 	YP("550", "5.7.1", "a\nb", OTHER, TEXT_BAD_CHAR, ERROR, 1),
 	YP("550", "5.7.1", "a\rb", OTHER, TEXT_BAD_CHAR, ERROR, 1),
 	YP("550", "5.7.1", "a\r\nb", OTHER, TEXT_BAD_CHAR, ERROR, 1),

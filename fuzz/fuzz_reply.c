@@ -218,9 +218,12 @@ run_reply(const struct sr_reply *r, const struct sr_options *o)
 		violation(o, "parse of the result failed");
 	sr_check(&r2, o, &chk);
 	check_diags(o, &chk, r2.nlines);
-	if (chk.errors != 0)
-		violation(o, "(a) the result has %u error(s), first %s",
-			  chk.errors, sr_diag_name(chk.diags[0].id));
+	for (i = 0; i < chk.ndiags; i++)
+		if (sr_diag_severity(chk.diags[i].id) == SR_SEV_ERROR)
+			violation(o, "(a) the result has %u error(s), "
+				  "first %s at line %u", chk.errors,
+				  sr_diag_name(chk.diags[i].id),
+				  chk.diags[i].line);
 	check_again(o, &n, &r2, "(b) normalizing the result");
 	sr_reply_release(&r2);
 

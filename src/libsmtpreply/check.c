@@ -8,6 +8,7 @@
  * UTF-8 sequences, fitting an address status code to the phase.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -144,6 +145,30 @@ const unsigned char sr_byte_class[256] = {
 	BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH,
 	BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH,
 };
+
+size_t sr_plain_run(const unsigned char *p, size_t len, bool *spaces_only)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	const uint64_t sp = 0x2020202020202020ULL;
+	const uint64_t pct = 0x2525252525252525ULL;
+	size_t i = 0;
+	uint64_t w, x;
+
+	while (len - i >= 8) {
+		memcpy(&w, p + i, 8);
+		/* Any byte < 0x20, > 0x7e (0x7f and up), or equal to '%'? */
+		x = ((w - sp) & ~w) | ((w + ones) & high) | w;
+		x &= high;
+		x |= ((w ^ pct) - ones) & ~(w ^ pct) & high;
+		if (x != 0)
+			break;
+		if (w != sp)
+			*spaces_only = false;
+		i += 8;
+	}
+	return i;
+}
 
 void sr_join(char *buf, size_t size, const char *a, size_t alen,
 	     const char *b, size_t blen)
@@ -371,6 +396,13 @@ static bool scan_text(struct sr_span t, bool utf8, size_t *bad,
 	size_t i = 0, n;
 
 	while (i < t.len) {
+		bool spaces = true;
+
+		i += sr_plain_run(p + i, t.len - i, &spaces);
+		if (!spaces)
+			content = true;
+		if (i >= t.len)
+			break;
 		switch (sr_byte_class[p[i]]) {
 		case SR_BC_PLAIN:
 			content = true;

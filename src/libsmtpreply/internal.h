@@ -31,6 +31,14 @@ enum sr_byte_class {
 };
 extern const unsigned char sr_byte_class[256];
 
+/*
+ * Length of the leading run of P[LEN] made only of printable ASCII
+ * (0x20-0x7e) other than '%', 8 bytes at a time: the common case of reply
+ * text, which the scanning loops then skip without looking at each byte.
+ * *SPACES_ONLY is cleared when the run holds anything but SP.
+ */
+size_t sr_plain_run(const unsigned char *p, size_t len, bool *spaces_only);
+
 /* A byte the text may not carry: controls other than HT, and DEL. */
 static inline bool sr_is_bad_char(unsigned char c)
 {

@@ -215,8 +215,18 @@ static void emit_line(struct norm *n, const char *t, size_t len)
 static size_t fitting_prefix(const char *t, size_t len, size_t room,
 			     size_t mroom)
 {
-	size_t k, escaped = 0;
+	size_t k, escaped = 0, limit = len < room ? len : room, pct = 0;
+	const char *q = t, *end = t + limit;
 
+	/* Fast paths: no escaping limit, or even all bytes doubled fit. */
+	if (mroom == SIZE_MAX || limit <= mroom / 2)
+		return limit;
+	while ((q = memchr(q, '%', (size_t)(end - q))) != NULL) {
+		pct++;
+		q++;
+	}
+	if (limit + pct <= mroom)
+		return limit;
 	for (k = 0; k < len && k < room; k++) {
 		escaped += t[k] == '%' ? 2 : 1;
 		if (escaped > mroom)
@@ -244,7 +254,9 @@ static void choose_segment(const char *t, size_t len, size_t room,
 		continue;
 	for (e = b; e > 0 && sr_isblank(t[e - 1]); e--)
 		continue;
-	if (b > 0 && e > 0) {
+	if (b > 0) {
+		/* Wrap at the blank; when only blanks come before it, they
+		 * make no line of their own (seg 0: nothing to write). */
 		*seg = e;
 		for (*skip = b + 1; *skip < len && sr_isblank(t[*skip]); (*skip)++)
 			continue;
@@ -271,7 +283,8 @@ static void emit_wrapped(struct norm *n, const char *t, size_t len)
 		    sr_milter_len(t, seg) + 1 > n->milter_width))
 			choose_segment(t, len, n->width - 1,
 			    n->milter_width - 1, &seg, &skip);
-		emit_line(n, t, seg);
+		if (seg > 0 || skip == len)
+			emit_line(n, t, seg);
 		if (n->cut || n->nomem)
 			return;
 		t += skip;
@@ -291,6 +304,14 @@ static size_t clean_text(struct sr_span t, bool utf8, char *dst,
 	size_t i = 0, o = 0, seq;
 
 	while (i < t.len) {
+		bool spaces = true;
+		size_t run = sr_plain_run(p + i, t.len - i, &spaces);
+
+		memcpy(dst + o, p + i, run);
+		o += run;
+		i += run;
+		if (i >= t.len)
+			break;
 		switch (sr_byte_class[p[i]]) {
 		case SR_BC_BAD:
 			dst[o++] = ' ';
@@ -613,8 +634,15 @@ void sr_normalize(const struct sr_reply *r, const struct sr_options *o,
 	unsigned newcode = 0;
 	size_t prefix;
 
-	memset(out, 0, offsetof(struct sr_normalized, inline_buf));
+	/* Field by field: zeroing the change slots would cost more than the
+	 * rest of a typical normalization. */
 	out->status = SR_NORM_OK;
+	out->why[0] = '\0';
+	out->code[0] = '\0';
+	out->enhanced[0] = '\0';
+	out->wire_len = 0;
+	out->nlines = 0;
+	out->nchanges = 0;
 	out->wire = out->inline_buf;
 	out->inline_buf[0] = '\0';
 	out->cap = sizeof(out->inline_buf);

@@ -602,6 +602,91 @@ START_TEST(check_counts)
 }
 END_TEST
 
+/*
+ * ---- one special byte at every offset of a text ----------------------
+ * The text scanners skip plain ASCII 8 bytes at a time: a byte that is
+ * not plain must be found wherever it sits in (or after) a word.
+ */
+static const unsigned char odd_bytes[] = {
+	0x00, 0x01, 0x09, 0x1f, 0x7f, 0x80, 0xc3, 0xff, '%', ' ', '~'
+};
+#define ODD_TEXT_LEN 40
+
+START_TEST(check_byte_at_every_offset)
+{
+	unsigned char b = odd_bytes[_i / ODD_TEXT_LEN];
+	size_t pos = (size_t)(_i % ODD_TEXT_LEN), i;
+	char in[10 + ODD_TEXT_LEN], want;
+	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_WIRE, false, NULL };
+	struct sr_normalized n;
+	const struct sr_diag *bad, *high;
+	struct tu_reply t;
+
+	memcpy(in, "550 5.7.1 ", 10);
+	memset(in + 10, 'a', ODD_TEXT_LEN);
+	in[10 + pos] = (char)b;
+	tu_wire(&t, in, sizeof(in), &o);
+	bad = sr_check_find(&t.chk, SR_D_TEXT_BAD_CHAR);
+	high = sr_check_find(&t.chk, SR_D_TEXT_NON_ASCII);
+	if ((b < 0x20 && b != 0x09) || b == 0x7f)
+		TU_ASSERT(&t, bad != NULL && bad->count == 1 && high == NULL,
+			  "byte 0x%02x at %zu: want one text-bad-char", b, pos);
+	else if (b >= 0x80)
+		TU_ASSERT(&t, high != NULL && high->count == 1 && bad == NULL,
+			  "byte 0x%02x at %zu: want one text-non-ascii", b, pos);
+	else
+		TU_ASSERT(&t, bad == NULL && high == NULL,
+			  "byte 0x%02x at %zu: want no text diagnostic", b, pos);
+	tu_normalize(&t, &n);
+	TU_ASSERT(&t, n.status == SR_NORM_OK, "byte 0x%02x at %zu: not normalized",
+		  b, pos);
+	want = (b < 0x20 && b != 0x09) || b == 0x7f ? ' ' :
+	    b >= 0x80 ? '?' : (char)b;
+	if (pos == ODD_TEXT_LEN - 1 && (want == ' ' || b == 0x09))
+		TU_ASSERT(&t, n.wire_len == 10 + ODD_TEXT_LEN - 1,
+			  "byte 0x%02x at the end: trailing blank kept", b);
+	else
+		TU_ASSERT(&t, n.wire_len == 10 + ODD_TEXT_LEN &&
+			  n.wire[10 + pos] == want,
+			  "byte 0x%02x at %zu: normalized to 0x%02x", b, pos,
+			  (unsigned char)n.wire[10 + pos]);
+	for (i = 0; i < ODD_TEXT_LEN && i < n.wire_len - 10; i++)
+		if (i != pos)
+			TU_ASSERT(&t, n.wire[10 + i] == 'a',
+				  "byte 0x%02x at %zu: byte %zu changed", b, pos, i);
+	sr_normalized_release(&n);
+	tu_release(&t);
+}
+END_TEST
+
+/*
+ * '%' is doubled for libmilter: 500 bytes of text fit a wire line; with
+ * 480 '%' they make 980 escaped bytes (fits), with 481, 981 (too long).
+ * The block of other bytes moves through every alignment.
+ */
+START_TEST(check_percent_at_every_offset)
+{
+	size_t pos = (size_t)(_i / 2), npct = _i % 2 ? 481 : 480, i, k;
+	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_MILTER, false, NULL };
+	char in[10 + 500];
+	struct tu_reply t;
+	bool too_long;
+
+	memcpy(in, "550 5.7.1 ", 10);
+	for (i = 0, k = 0; i < 500; i++)
+		in[10 + i] = i >= pos && i < pos + 500 - npct ? 'a' : '%';
+	for (i = 0; i < 500; i++)
+		k += in[10 + i] == '%';
+	ck_assert_uint_eq(k, npct);
+	tu_wire(&t, in, sizeof(in), &o);
+	too_long = sr_check_find(&t.chk, SR_D_LINE_TOO_LONG) != NULL;
+	TU_ASSERT(&t, too_long == (npct == 481),
+		  "%zu '%%' from offset %zu: line-too-long %s", npct, pos,
+		  too_long ? "reported" : "not reported");
+	tu_release(&t);
+}
+END_TEST
+
 /* ---- severity counters on whole replies ----------------------------- */
 
 struct sev_row {
@@ -857,6 +942,9 @@ static Suite *check_suite(void)
 	tcase_add_loop_test(tc, check_table, 0, (int)NROWS(rows));
 	tcase_add_test(tc, check_table_coverage);
 	tcase_add_loop_test(tc, check_counts, 0, (int)NROWS(count_rows));
+	tcase_add_loop_test(tc, check_byte_at_every_offset, 0,
+			    (int)(sizeof(odd_bytes) * ODD_TEXT_LEN));
+	tcase_add_loop_test(tc, check_percent_at_every_offset, 0, 2 * 20);
 	tcase_add_loop_test(tc, check_severity_counters, 0, (int)NROWS(sev_rows));
 	tcase_add_test(tc, check_each_id_once);
 	tcase_add_test(tc, check_null_options);

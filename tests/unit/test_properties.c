@@ -14,7 +14,10 @@
  *  (e) carry one code and enhanced code on every line, as the structure
  *      says, and normalize from parts (code, enhanced, texts) to itself;
  * and when it does not, say why. Each (phase, context) pair is its own
- * test. Failures are reported with the input in the corpus's escaped form.
+ * test. Every reply is also built from parts, split on NUL bytes as the
+ * fuzzer does (code, enhanced code, texts), and held to the same
+ * properties. Failures are reported with the input in the corpus's
+ * escaped form.
  *
  * Environment: SR_TEST_DATA (directory of replies.txt), SR_PROPERTY_N
  * (number of random replies, default 20000), SR_PROPERTY_SEED, and
@@ -38,6 +41,7 @@
 #define MUTANT_MAX		(24 * 1024)
 #define FAIL_REPORT_MAX		10	/* failures printed per test */
 #define NCOMBO			(SR_PHASE__COUNT * 2)
+#define MAX_PARTS_TEXT		40	/* as in fuzz/fuzz_reply.c */
 
 /* Set up by main() before the tests run (and fork). */
 static struct sr_corpus corpus;
@@ -45,6 +49,7 @@ static struct sr_corpus randoms;
 
 /* The outcome of one test: how many cases, how many failed, the first. */
 struct prop_state {
+	const char *form;	/* "wire" or "parts": how it was built */
 	unsigned long cases;
 	unsigned long ok;
 	unsigned long unfixable;
@@ -96,10 +101,10 @@ prop_fail(struct prop_state *ps, const char *in, size_t len,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	sr_corpus_escape(in, len, esc, sizeof(esc));
-	snprintf(msg, sizeof(msg),
-	    "phase=%s context=%s utf8=%d input=\"%s\": %s",
-		 sr_phase_name(o->phase), sr_context_name(o->context),
-		 (int)o->utf8, esc, what);
+	snprintf(msg, sizeof(msg), "phase=%s context=%s utf8=%d %s: %s; "
+		 "input=\"%s\"", sr_phase_name(o->phase),
+		 sr_context_name(o->context), (int)o->utf8, ps->form, what,
+		 esc);
 	if (ps->failures == 0)
 		memcpy(ps->first, msg, sizeof(ps->first));
 	if (ps->failures < FAIL_REPORT_MAX)
@@ -374,12 +379,15 @@ check_again(struct prop_state *ps, const char *in, size_t len,
 	sr_normalized_release(&n2);
 }
 
-/* All properties of one reply IN[LEN] in options O. */
+/*
+ * All properties of reply R, built from IN[LEN] (for messages), in
+ * options O.
+ */
 static void
-check_reply(struct prop_state *ps, const char *in, size_t len,
-	    const struct sr_options *o)
+check_built(struct prop_state *ps, const char *in, size_t len,
+	    const struct sr_options *o, const struct sr_reply *r)
 {
-	struct sr_reply r, r2, r3;
+	struct sr_reply r2, r3;
 	struct sr_check chk, chk2;
 	struct sr_normalized n;
 	char names[256], esc[200];
@@ -388,16 +396,12 @@ check_reply(struct prop_state *ps, const char *in, size_t len,
 	size_t i;
 
 	ps->cases++;
-	if (sr_reply_parse(&r, in, len) != 0) {
-		prop_fail(ps, in, len, o, "sr_reply_parse failed");
-		sr_reply_release(&r);
-		return;
-	}
-	if (r.nlines < 1)
-		prop_fail(ps, in, len, o, "parse: %zu lines", r.nlines);
-	sr_check(&r, o, &chk);
-	check_diags(ps, in, len, o, &chk, r.nlines);
-	sr_normalize(&r, o, &n);
+	if (r->nlines < 1)
+		prop_fail(ps, in, len, o, "%zu lines", r->nlines);
+	(void)sr_reply_code(r);
+	sr_check(r, o, &chk);
+	check_diags(ps, in, len, o, &chk, r->nlines);
+	sr_normalize(r, o, &n);
 	check_changes(ps, in, len, o, &n);
 
 	if (n.status != SR_NORM_OK) {
@@ -454,7 +458,60 @@ check_reply(struct prop_state *ps, const char *in, size_t len,
 		free(texts[i]);
 out:
 	sr_normalized_release(&n);
+}
+
+/* The reply IN[LEN] in wire form. */
+static void
+check_wire_form(struct prop_state *ps, const char *in, size_t len,
+		const struct sr_options *o)
+{
+	struct sr_reply r;
+
+	ps->form = "wire";
+	if (sr_reply_parse(&r, in, len) != 0)
+		prop_fail(ps, in, len, o, "sr_reply_parse failed");
+	else
+		check_built(ps, in, len, o, &r);
 	sr_reply_release(&r);
+}
+
+/*
+ * The reply IN[LEN] from parts, split on NUL bytes as fuzz_reply does:
+ * code, enhanced code (absent: NULL), then at most MAX_PARTS_TEXT texts.
+ * Without a NUL the whole reply is the code: codes come from people too
+ * ("55O", "550 5.7.1").
+ */
+static void
+check_parts_form(struct prop_state *ps, const char *in, size_t len,
+		 const struct sr_options *o)
+{
+	const char *parts[2 + MAX_PARTS_TEXT];
+	struct sr_reply r;
+	size_t nparts = 0, i = 0;
+	char *copy;
+
+	ps->form = "parts";
+	if ((copy = malloc(len + 1)) == NULL) {
+		prop_fail(ps, in, len, o, "out of memory");
+		return;
+	}
+	memcpy(copy, in, len);
+	copy[len] = '\0';
+	while (nparts < sizeof(parts) / sizeof(parts[0])) {
+		parts[nparts++] = copy + i;
+		i += strlen(copy + i);
+		if (i >= len)
+			break;
+		i++;
+	}
+	if (sr_reply_from_parts(&r, parts[0], nparts > 1 ? parts[1] : NULL,
+				nparts > 2 ? parts + 2 : NULL,
+				nparts > 2 ? nparts - 2 : 0) != 0)
+		prop_fail(ps, in, len, o, "sr_reply_from_parts failed");
+	else
+		check_built(ps, in, len, o, &r);
+	sr_reply_release(&r);
+	free(copy);
 }
 
 /* Check every reply of C in combination I (phase, context), UTF-8 off, on. */
@@ -472,9 +529,12 @@ run_set(const struct sr_corpus *c, int i, const char *what)
 	o.policy = NULL;
 	for (utf8 = 0; utf8 <= 1; utf8++) {
 		o.utf8 = utf8;
-		for (k = 0; k < c->n; k++)
-			check_reply(&ps, c->replies[k].bytes,
-				    c->replies[k].len, &o);
+		for (k = 0; k < c->n; k++) {
+			check_wire_form(&ps, c->replies[k].bytes,
+					c->replies[k].len, &o);
+			check_parts_form(&ps, c->replies[k].bytes,
+					 c->replies[k].len, &o);
+		}
 	}
 	ck_assert_msg(ps.cases > 0, "%s: no cases", what);
 	ck_assert_msg(ps.failures == 0, "%s, phase %s, %s context: %lu of %lu "

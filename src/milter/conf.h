@@ -1,0 +1,137 @@
+/*
+ * conf.h - the milter's configuration: load, check, share.
+ *
+ * config_load() reads a libconfig file (or, with no file, takes the
+ * built-in defaults), checks everything and collects every error as
+ * "file:line: message", not just the first. Every configured reply is
+ * parsed and normalized by libsmtpreply at load time, in milter context,
+ * for the phase it answers, under the configured policy; the changes the
+ * engine made are kept so that "-t" and the start-up log can show them. A
+ * reply the engine cannot fix, or whose class does not fit its action
+ * (reject: 5xx, tempfail: 4xx), is a configuration error.
+ *
+ * Decisions: "accept", "discard" and "continue" take no reply (one is an
+ * error); "quarantine" takes an optional single-string reply that is the
+ * quarantine reason (plain text, variables allowed, not an SMTP reply);
+ * "reject" and "tempfail" without a reply use the "replies" block.
+ *
+ * A loaded configuration is immutable and reference-counted: the daemon
+ * holds one reference, each session takes its own with config_ref(), and
+ * a SIGHUP reload swaps the daemon's pointer; the old one is freed by the
+ * last config_unref(). No global state.
+ */
+#ifndef SMTPREPLY_MILTER_CONF_H
+#define SMTPREPLY_MILTER_CONF_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <smtpreply/smtpreply.h>
+
+#include "rules.h"
+#include "template.h"
+
+#define CONFIG_DEFAULT_SOCKET	"inet:8891@localhost"
+#define CONFIG_DEFAULT_PIDFILE	"/run/smtpreply-milter.pid"
+#define CONFIG_DEFAULT_REJECT	"550 5.7.1 Command rejected"
+#define CONFIG_DEFAULT_TEMPFAIL	"451 4.7.1 Please try again later"
+
+enum config_on_error {
+	CONFIG_ON_ERROR_TEMPFAIL,
+	CONFIG_ON_ERROR_ACCEPT
+};
+
+/* One configured reply (or quarantine reason), checked at load time. */
+struct config_reply {
+	char *file;			/* where it was configured; NULL: built in */
+	unsigned line;
+	enum rule_action action;	/* reject, tempfail or quarantine */
+	enum sr_phase phase;		/* the phase it answers */
+	bool is_reason;			/* quarantine reason: text, no SMTP reply */
+	struct template tmpl;		/* wire form, lines joined by CRLF */
+	/*
+	 * The reply normalized at load time, variables left as written
+	 * ("${sender}"): what is sent when there are no variables, and the
+	 * changes the engine made (norm.changes). Unused for a reason.
+	 */
+	struct sr_normalized norm;
+};
+
+struct config {
+	atomic_uint refs;
+	char *file;			/* NULL: built-in defaults */
+	char *socket;
+	char *user;			/* NULL: not set */
+	char *group;			/* NULL: not set */
+	unsigned socket_mode;		/* when socket_mode_set */
+	bool socket_mode_set;
+	char *pidfile;
+	int log_facility;		/* syslog LOG_MAIL ... */
+	int log_level;			/* syslog LOG_INFO ... */
+	enum config_on_error on_error;
+	bool audit_mta_rejects;
+	bool utf8;
+	struct sr_policy policy;
+	/* The "replies" block, normalized for each engine phase. */
+	struct config_reply *reject[SR_PHASE__COUNT];
+	struct config_reply *tempfail[SR_PHASE__COUNT];
+	struct rule_set rules;
+};
+
+/* Error lines, each "file:line: message" (or "file: message"). */
+struct config_errors {
+	char **lines;
+	size_t n;
+	size_t cap;
+};
+
+void config_errors_init(struct config_errors *e);
+void config_errors_free(struct config_errors *e);
+
+/*
+ * Load PATH (NULL: the built-in defaults) into *OUT, a new configuration
+ * with one reference. Returns 0, or -1 with every error in ERRS (which
+ * the caller initialized and frees) and *OUT NULL.
+ */
+int config_load(const char *path, struct config **out,
+		struct config_errors *errs);
+
+/* Take one more reference; returns CFG. */
+struct config *config_ref(struct config *cfg);
+/* Drop one reference; the last one frees CFG. NULL is fine. */
+void config_unref(struct config *cfg);
+
+/* The engine options a reply at PHASE is normalized with under CFG. */
+void config_sr_options(const struct config *cfg, enum sr_phase phase,
+		       struct sr_options *o);
+
+/*
+ * The reply rule R answers with: its own, or for reject/tempfail the one
+ * of the "replies" block for its phase. NULL for accept, discard and
+ * continue, and for a quarantine rule without a reason (the daemon then
+ * uses the rule's name).
+ */
+const struct config_reply *config_rule_reply(const struct config *cfg,
+					     const struct rule *r);
+
+/* The normalized reply to send as is when RP has no variables, else NULL. */
+const struct sr_normalized *config_reply_fixed(const struct config_reply *rp);
+
+/*
+ * Expand RP with VALS, parse and normalize the result (milter context,
+ * RP's phase, CFG's policy and utf8) into OUT, which the caller releases
+ * with sr_normalized_release() whatever happens. Returns 0 when OUT holds
+ * a reply whose class is the one checked at load time, else -1 (OUT's
+ * status and why say what went wrong). Not for a reason.
+ */
+int config_reply_render(const struct config *cfg,
+			const struct config_reply *rp,
+			const struct template_values *vals,
+			struct sr_normalized *out);
+
+/* Syslog facility / level named NAME, or -1. */
+int config_facility_lookup(const char *name);
+int config_level_lookup(const char *name);
+
+#endif /* SMTPREPLY_MILTER_CONF_H */

@@ -1,0 +1,160 @@
+/*
+ * log.c - syslog or standard error, one printable line per message.
+ */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Set once by log_open() before threads exist. */
+static const char *log_ident = "smtpreply-milter";
+static bool log_foreground = true;
+/* Changed by a reload while workers log. */
+static atomic_int log_level = LOG_INFO;
+static atomic_int log_facility = LOG_MAIL;
+
+static const char *const level_names[] = {
+	"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"
+};
+
+const char *log_level_name(int level)
+{
+	if (level < 0 || level > LOG_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+void log_open(const char *ident, bool foreground, int facility, int level)
+{
+	log_ident = ident;
+	log_foreground = foreground;
+	atomic_store(&log_level, level);
+	atomic_store(&log_facility, facility);
+	if (!foreground)
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+void log_reconfigure(int facility, int level)
+{
+	atomic_store(&log_facility, facility);
+	atomic_store(&log_level, level);
+}
+
+bool log_enabled(int level)
+{
+	return level <= atomic_load(&log_level);
+}
+
+/* Replace what would break a line; the text is already bounded. */
+static void make_printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = '?';
+}
+
+static void emit(int level, const char *qid, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128];
+	const char *prefix;
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		snprintf(msg, sizeof(msg), "(unformattable log message)");
+	else if ((size_t)n >= sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
+	make_printable(msg);
+	prefix = level <= LOG_ERR ? "error: " : level == LOG_WARNING ?
+	    "warning: " : "";
+	if (log_foreground) {
+		if (qid != NULL)
+			n = snprintf(line, sizeof(line), "%s[%ld]: %s: %s%s\n",
+			    log_ident, (long)getpid(), qid, prefix, msg);
+		else
+			n = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n",
+			    log_ident, (long)getpid(), prefix, msg);
+		if (n < 0)
+			return;
+		if ((size_t)n >= sizeof(line)) {
+			n = (int)sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+		/* One write per line: lines of concurrent threads never mix. */
+		(void)!write(STDERR_FILENO, line, (size_t)n);
+		return;
+	}
+	if (qid != NULL)
+		syslog(LOG_MAKEPRI(atomic_load(&log_facility), level),
+		    "%s: %s%s", qid, prefix, msg);
+	else
+		syslog(LOG_MAKEPRI(atomic_load(&log_facility), level), "%s%s",
+		    prefix, msg);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	emit(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_qid(int level, const char *qid, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	emit(level, qid != NULL && *qid != '\0' ? qid : "NOQUEUE", fmt, ap);
+	va_end(ap);
+}
+
+char *log_quote(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (size == 0)
+		return dst;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+		char esc[4];
+		size_t n = 0;
+
+		if (c == '\r' || c == '\n' || c == '\t') {
+			esc[n++] = '\\';
+			esc[n++] = c == '\r' ? 'r' : c == '\n' ? 'n' : 't';
+		} else if (c == '"' || c == '\\') {
+			esc[n++] = '\\';
+			esc[n++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			esc[n++] = '\\';
+			esc[n++] = 'x';
+			esc[n++] = hex[c >> 4];
+			esc[n++] = hex[c & 15];
+		} else {
+			esc[n++] = (char)c;
+		}
+		/* Unless this is the last byte, keep room for "..." after it:
+		 * then there always is room for the mark when we cut. */
+		if (o + n + (i + 1 < len ? 4 : 1) > size) {
+			if (o + 4 <= size) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(dst + o, esc, n);
+		o += n;
+	}
+	dst[o] = '\0';
+	return dst;
+}

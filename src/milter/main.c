@@ -1,0 +1,526 @@
+/*
+ * main.c - smtpreply-milter: options, socket, privileges, signals, reload.
+ *
+ * Start-up: load and check the configuration (all errors at once), open
+ * the milter socket as root when needed, detach unless -f, write the pid
+ * file, drop privileges to the configured user (never serve mail as root
+ * unless "-u root" says so), then run libmilter.
+ *
+ * Signals: libmilter's own signal thread takes SIGHUP, SIGTERM and SIGINT
+ * by sigwait() in the threads smfi_main() creates, and stops the milter on
+ * SIGHUP. So smfi_main() runs in a thread of its own, created with those
+ * signals (and SIGUSR1) blocked, and the main thread keeps them unblocked
+ * with handlers that write the signal number to a pipe; on Linux a signal
+ * sent to the process goes to the main thread first when it can take it.
+ * The main thread then reloads (SIGHUP), logs the counters (SIGUSR1) or
+ * stops libmilter (SIGTERM, SIGINT).
+ */
+#include "config.h"	/* autoconf: PACKAGE_VERSION */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "conf.h"
+#include "conftest.h"
+#include "log.h"
+#include "milter.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/smtpreply/smtpreply.conf"
+#define PROGNAME "smtpreply-milter"
+
+struct options {
+	const char *config;		/* -c, or the default file if it exists */
+	const char *socket;		/* -p */
+	const char *user;		/* -u */
+	bool foreground;		/* -f */
+	bool test;			/* -t */
+	int debug;			/* -d */
+};
+
+/* The signal pipe: written by handlers, read by the main thread. */
+static int sig_pipe[2] = { -1, -1 };
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: " PROGNAME " [-c FILE] [-p SOCKET] [-u USER] [-f] [-t] "
+	    "[-d LEVEL] [-V]\n"
+	    "  -c FILE    configuration (default " DEFAULT_CONFIG
+	    " if it exists,\n"
+	    "             else built-in defaults)\n"
+	    "  -p SOCKET  inet:PORT@HOST, inet6:PORT@HOST or unix:PATH "
+	    "(overrides 'socket')\n"
+	    "  -u USER    serve mail as USER (overrides 'user'; '-u root' to "
+	    "stay root)\n"
+	    "  -f         stay in the foreground, log to standard error\n"
+	    "  -t         check the configuration, print every reply as it "
+	    "will be sent\n"
+	    "  -d LEVEL   debug: log level debug, libmilter debug LEVEL (1-6)\n"
+	    "  -V         print the version\n");
+}
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+
+	(void)!write(sig_pipe[1], &b, 1);
+	errno = saved;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt(argc, argv, "c:p:u:ftd:Vh")) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'p':
+			o->socket = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 't':
+			o->test = true;
+			break;
+		case 'd':
+			errno = 0;
+			o->debug = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || o->debug < 0 ||
+			    o->debug > 9) {
+				fprintf(stderr, PROGNAME ": -d: a level from 0 to 9, "
+				    "not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'V':
+			printf(PROGNAME " " PACKAGE_VERSION "\n");
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, PROGNAME ": unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static bool socket_ok(const char *s)
+{
+	return strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0 ||
+	    strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0;
+}
+
+/* Load PATH; print every error. Returns the configuration or NULL. */
+static struct config *load(const char *path, bool to_stderr)
+{
+	struct config_errors errs;
+	struct config *cfg = NULL;
+	size_t i;
+
+	config_errors_init(&errs);
+	if (config_load(path, &cfg, &errs) != 0) {
+		for (i = 0; i < errs.n; i++) {
+			if (to_stderr)
+				fprintf(stderr, "%s\n", errs.lines[i]);
+			else
+				log_msg(LOG_ERR, "%s", errs.lines[i]);
+		}
+		cfg = NULL;
+	}
+	config_errors_free(&errs);
+	return cfg;
+}
+
+static const char *unix_path(const char *socket)
+{
+	if (strncmp(socket, "unix:", 5) == 0)
+		return socket + 5;
+	if (strncmp(socket, "local:", 6) == 0)
+		return socket + 6;
+	return NULL;
+}
+
+/* Unix socket mode and owner; the group of the socket is cfg->group. */
+static int fix_unix_socket(const struct config *cfg, const char *socket,
+			   uid_t uid, gid_t gid)
+{
+	const char *path = unix_path(socket);
+
+	if (path == NULL)
+		return 0;
+	if (getuid() == 0 && chown(path, uid, gid) != 0) {
+		log_msg(LOG_ERR, "chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (cfg->socket_mode_set && chmod(path, (mode_t)cfg->socket_mode) != 0) {
+		log_msg(LOG_ERR, "chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Who mail is served as: USER (NULL: stay who we are, unless root). */
+static int resolve_user(const char *user, const char *group, uid_t *uid,
+			gid_t *gid, bool *drop)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	*uid = getuid();
+	*gid = getgid();
+	*drop = false;
+	if (user == NULL) {
+		if (getuid() == 0) {
+			log_msg(LOG_ERR, "running as root: set 'user' in the "
+			    "configuration or give -u USER (\"-u root\" to serve "
+			    "mail as root, which is not recommended)");
+			return -1;
+		}
+		return 0;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		log_msg(LOG_ERR, "unknown user '%s'", user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			log_msg(LOG_ERR, "unknown group '%s'", group);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	if (*uid != getuid() || *gid != getgid()) {
+		if (getuid() != 0) {
+			log_msg(LOG_ERR, "cannot become user '%s': not running "
+			    "as root", user);
+			return -1;
+		}
+		*drop = true;
+	}
+	if (*uid == 0)
+		log_msg(LOG_WARNING, "serving mail as root, as \"%s\" asks",
+		    user);
+	return 0;
+}
+
+static int drop_privileges(const char *user, uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) != 0 && errno != EPERM) {
+		log_msg(LOG_ERR, "setgroups: %s", strerror(errno));
+		return -1;
+	}
+	if (initgroups(user, gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+		log_msg(LOG_ERR, "cannot become user '%s': %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
+		log_msg(LOG_ERR, "privileges could be regained after the drop");
+		return -1;
+	}
+	return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_msg(LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		log_msg(LOG_ERR, "pid file %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct milter_thread {
+	pthread_t tid;
+	int rc;
+};
+
+static void *run_milter(void *arg)
+{
+	struct milter_thread *mt = arg;
+	unsigned char zero = 0;
+
+	mt->rc = smfi_main();
+	/* Wake the main thread: libmilter stopped (or failed). */
+	(void)!write(sig_pipe[1], &zero, 1);
+	return NULL;
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa;
+	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	size_t i;
+
+	if (pipe(sig_pipe) != 0) {
+		log_msg(LOG_ERR, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	(void)fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(sig_pipe[1], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			return -1;
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+/* Start smfi_main() in a thread that does not take our signals. */
+static int start_milter(struct milter_thread *mt)
+{
+	sigset_t set, old;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	rc = pthread_create(&mt->tid, NULL, run_milter, mt);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_msg(LOG_ERR, "cannot start the milter thread: %s",
+		    strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void log_config(const struct config *cfg, const char *socket,
+		       const char *what)
+{
+	log_msg(LOG_INFO, "%s: configuration %s, %zu rule%s, socket %s, "
+	    "on_error %s, audit_mta_rejects %s", what,
+	    cfg->file != NULL ? cfg->file : "(built-in defaults)",
+	    cfg->rules.nrules, cfg->rules.nrules == 1 ? "" : "s", socket,
+	    cfg->on_error == CONFIG_ON_ERROR_ACCEPT ? "accept" : "tempfail",
+	    cfg->audit_mta_rejects ? "yes" : "no");
+	conftest_log_changes(cfg);
+}
+
+static void reload(struct milter_shared *sh, const char *path,
+		   const char *socket, int debug)
+{
+	struct config *cfg, *cur;
+
+	if (path == NULL) {
+		log_msg(LOG_INFO, "reload: no configuration file, nothing to "
+		    "reload (built-in defaults)");
+		return;
+	}
+	log_msg(LOG_INFO, "reload: reading %s", path);
+	if ((cfg = load(path, false)) == NULL) {
+		log_msg(LOG_ERR, "reload: %s has errors; keeping the running "
+		    "configuration", path);
+		return;
+	}
+	cur = milter_config_get(sh);
+	if (strcmp(cur->socket, cfg->socket) != 0 ||
+	    (cur->user == NULL) != (cfg->user == NULL) ||
+	    (cur->user != NULL && strcmp(cur->user, cfg->user) != 0))
+		log_msg(LOG_WARNING, "reload: 'socket' and 'user' take effect "
+		    "at the next start only");
+	config_unref(cur);
+	log_reconfigure(cfg->log_facility, debug > 0 ? LOG_DEBUG :
+	    cfg->log_level);
+	log_config(cfg, socket, "reloaded");
+	milter_config_swap(sh, cfg);
+}
+
+/* Wait for the milter thread, at most SECONDS; true when it ended. */
+static bool join_milter(struct milter_thread *mt, int seconds)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	return pthread_timedjoin_np(mt->tid, NULL, &ts) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct milter_shared sh;
+	struct milter_thread mt = { 0, 0 };
+	struct options o;
+	struct config *cfg;
+	char *path = NULL, *pidfile = NULL;
+	const char *socket, *user;
+	uid_t uid;
+	gid_t gid;
+	bool drop, stop = false;
+	int status = 0;
+
+	if (parse_options(argc, argv, &o) != 0)
+		return 2;
+	if (o.config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		o.config = DEFAULT_CONFIG;
+	if (o.config != NULL && (path = realpath(o.config, NULL)) == NULL) {
+		fprintf(stderr, "%s: cannot read the file: %s\n", o.config,
+		    strerror(errno));
+		return 1;
+	}
+	if ((cfg = load(path, true)) == NULL) {
+		if (o.test)
+			fprintf(stderr, "%s: configuration has errors\n", path);
+		free(path);
+		return 1;
+	}
+	socket = o.socket != NULL ? o.socket : cfg->socket;
+	if (!socket_ok(socket)) {
+		fprintf(stderr, PROGNAME ": -p: socket must be inet:PORT@HOST, "
+		    "inet6:PORT@HOST or unix:PATH, not '%s'\n", socket);
+		config_unref(cfg);
+		free(path);
+		return 2;
+	}
+	if (o.test) {
+		conftest_print(stdout, cfg, socket);
+		config_unref(cfg);
+		free(path);
+		return 0;
+	}
+
+	log_open(PROGNAME, o.foreground, cfg->log_facility,
+	    o.debug > 0 ? LOG_DEBUG : cfg->log_level);
+	user = o.user != NULL ? o.user : cfg->user;
+	if (resolve_user(user, cfg->group, &uid, &gid, &drop) != 0)
+		goto fail;
+	if (o.debug > 0)
+		(void)smfi_setdbg(o.debug);
+	if (smfi_setconn((char *)socket) != MI_SUCCESS) {
+		log_msg(LOG_ERR, "bad socket '%s'", socket);
+		goto fail;
+	}
+	if (milter_setup(&sh, cfg, PROGNAME) != 0)
+		goto fail_registered;
+	/* Open the socket while still root, removing a stale unix socket. */
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		log_msg(LOG_ERR, "cannot listen on %s (in use? permissions?)",
+		    socket);
+		goto fail_registered;
+	}
+	if (fix_unix_socket(cfg, socket, uid, gid) != 0)
+		goto fail_registered;
+	if (!o.foreground) {
+		if (daemon(0, 0) != 0) {
+			log_msg(LOG_ERR, "daemon: %s", strerror(errno));
+			goto fail_registered;
+		}
+		/* Kept: a reload may free the configuration it came from. */
+		if ((pidfile = strdup(cfg->pidfile)) == NULL ||
+		    write_pidfile(pidfile) != 0)
+			goto fail_registered;
+	}
+	if (drop && drop_privileges(user, uid, gid) != 0)
+		goto fail_registered;
+	if (setup_signals() != 0 || start_milter(&mt) != 0)
+		goto fail_registered;
+	log_config(cfg, socket, "started");
+	log_msg(LOG_INFO, "serving as uid %ld gid %ld, pid %ld", (long)getuid(),
+	    (long)getgid(), (long)getpid());
+
+	while (!stop) {
+		unsigned char b;
+		ssize_t n = read(sig_pipe[0], &b, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_msg(LOG_ERR, "signal pipe: %s", strerror(errno));
+			break;
+		}
+		switch (b) {
+		case SIGHUP:
+			reload(&sh, path, socket, o.debug);
+			break;
+		case SIGUSR1:
+			counters_log(&sh.counters);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_msg(LOG_INFO, "stopping on signal %d", b);
+			(void)smfi_stop();
+			stop = true;
+			break;
+		case 0:
+			log_msg(mt.rc == MI_SUCCESS ? LOG_INFO : LOG_ERR,
+			    "libmilter stopped%s", mt.rc == MI_SUCCESS ? "" :
+			    " with an error");
+			status = mt.rc == MI_SUCCESS ? 0 : 1;
+			stop = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (!join_milter(&mt, 10))
+		log_msg(LOG_WARNING, "libmilter did not stop within 10 s; exiting");
+	counters_log(&sh.counters);
+	if (pidfile != NULL)
+		(void)unlink(pidfile);	/* fails after the drop: harmless */
+	log_msg(LOG_INFO, "stopped");
+	free(pidfile);
+	free(path);
+	return status;
+
+fail:
+	config_unref(cfg);
+fail_registered:
+	log_msg(LOG_ERR, "not started");
+	free(pidfile);
+	free(path);
+	return 1;
+}

@@ -1,0 +1,287 @@
+/*
+ * milter.c - libmilter callbacks, negotiation and configuration sharing.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmilter/mfapi.h>
+
+#include "log.h"
+#include "milter.h"
+#include "mta_libmilter.h"
+#include "session.h"
+
+/*
+ * libmilter gives callbacks no user pointer: the shared state is set once
+ * by milter_setup(), before smfi_main() starts any thread, and only read
+ * afterwards. What it points to is guarded by its own lock or atomics.
+ */
+static struct milter_shared *shared;
+
+struct config *milter_config_get(struct milter_shared *sh)
+{
+	struct config *cfg;
+
+	pthread_mutex_lock(&sh->lock);
+	cfg = config_ref(sh->cfg);
+	pthread_mutex_unlock(&sh->lock);
+	return cfg;
+}
+
+void milter_config_swap(struct milter_shared *sh, struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&sh->lock);
+	old = sh->cfg;
+	sh->cfg = cfg;
+	pthread_mutex_unlock(&sh->lock);
+	config_unref(old);	/* freed when the last session on it ends */
+}
+
+/* Does any rule or reply of CFG use variable VAR? */
+static bool uses_var(const struct config *cfg, enum template_var var)
+{
+	size_t i;
+	int ph;
+
+	for (i = 0; i < cfg->rules.nrules; i++) {
+		const struct config_reply *rp = cfg->rules.rules[i]->reply;
+
+		if (rp != NULL && (rp->tmpl.vars & (1u << var)) != 0)
+			return true;
+	}
+	for (ph = 0; ph < SR_PHASE__COUNT; ph++) {
+		if (cfg->reject[ph] != NULL &&
+		    (cfg->reject[ph]->tmpl.vars & (1u << var)) != 0)
+			return true;
+		if (cfg->tempfail[ph] != NULL &&
+		    (cfg->tempfail[ph]->tmpl.vars & (1u << var)) != 0)
+			return true;
+	}
+	return false;
+}
+
+unsigned long milter_protocol_flags(const struct config *cfg,
+				    unsigned long offered)
+{
+	unsigned phases = rules_phases_needed(&cfg->rules);
+	unsigned long want = SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN;
+	bool helo = (phases & (1u << RULE_PHASE_HELO)) != 0 ||
+	    uses_var(cfg, TEMPLATE_HELO);
+	bool rcpt = (phases & (1u << RULE_PHASE_RCPT)) != 0 ||
+	    cfg->audit_mta_rejects || uses_var(cfg, TEMPLATE_RCPT);
+	size_t i;
+
+	for (i = 0; i < cfg->rules.nrules && !helo; i++)
+		helo = cfg->rules.rules[i]->helo.code != NULL;
+	if (!helo)
+		want |= SMFIP_NOHELO;
+	if (!rcpt)
+		want |= SMFIP_NORCPT;
+	if ((phases & (1u << RULE_PHASE_HEADER)) == 0)
+		want |= SMFIP_NOHDRS;
+	if (cfg->audit_mta_rejects)
+		want |= SMFIP_RCPT_REJ;
+	/* Connect, MAIL (a new message), DATA (see milter.h) and the end of
+	 * the message are always taken. */
+	return want & offered;
+}
+
+static sfsistat status(enum session_status st)
+{
+	switch (st) {
+	case SESSION_ACCEPT:
+		return SMFIS_ACCEPT;
+	case SESSION_REJECT:
+		return SMFIS_REJECT;
+	case SESSION_TEMPFAIL:
+		return SMFIS_TEMPFAIL;
+	case SESSION_DISCARD:
+		return SMFIS_DISCARD;
+	default:
+		return SMFIS_CONTINUE;
+	}
+}
+
+static struct session *get_session(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* No session (memory ran out when it was made): the on_error verdict. */
+static sfsistat no_session(SMFICTX *ctx, enum sr_phase phase)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct config *cfg = milter_config_get(shared);
+	enum session_status st = session_fail(cfg, &shared->counters, &m,
+	    phase, "no session state (out of memory)");
+
+	config_unref(cfg);
+	return status(st);
+}
+
+static struct session *make_session(SMFICTX *ctx)
+{
+	struct session *s = session_new(milter_config_get(shared),
+	    &shared->counters);
+
+	if (s != NULL && smfi_setpriv(ctx, s) != MI_SUCCESS) {
+		session_free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			     unsigned long f2, unsigned long f3,
+			     unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	struct session *s = get_session(ctx);
+
+	(void)f2;
+	(void)f3;
+	if (s == NULL)
+		s = make_session(ctx);
+	*pf0 = f0 & SMFIF_QUARANTINE;
+	*pf1 = s != NULL ? milter_protocol_flags(session_config(s), f1) :
+	    f1 & (SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN);
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+	char addr[INET6_ADDRSTRLEN];
+	const char *a = NULL;
+
+	if (s == NULL && (s = make_session(ctx)) == NULL)
+		return no_session(ctx, SR_PHASE_CONNECT);
+	if (sa != NULL && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr,
+	    addr, sizeof(addr)) != NULL)
+		a = addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
+	    addr, sizeof(addr)) != NULL)
+		a = addr;
+	return status(session_connect(s, &m, hostname, a));
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_HELO);
+	return status(session_helo(s, &m, helo));
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_MAIL);
+	return status(session_mail(s, &m, argv != NULL ? argv[0] : NULL));
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_RCPT);
+	return status(session_rcpt(s, &m, argv != NULL ? argv[0] : NULL));
+}
+
+static sfsistat cb_data(SMFICTX *ctx)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_DATA);
+	return status(session_data(s, &m));
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_EOM);
+	return status(session_header(s, &m, name, value));
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_EOM);
+	return status(session_eom(s, &m));
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	session_abort(get_session(ctx));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct session *s = get_session(ctx);
+
+	if (s != NULL) {
+		(void)smfi_setpriv(ctx, NULL);
+		session_free(s);
+	}
+	return SMFIS_CONTINUE;
+}
+
+int milter_setup(struct milter_shared *sh, struct config *cfg,
+		 const char *name)
+{
+	struct smfiDesc desc;	/* smfi_register copies it */
+
+	memset(&desc, 0, sizeof(desc));
+	desc.xxfi_name = (char *)name;
+	desc.xxfi_version = SMFI_VERSION;
+	desc.xxfi_flags = SMFIF_QUARANTINE;
+	desc.xxfi_connect = cb_connect;
+	desc.xxfi_helo = cb_helo;
+	desc.xxfi_envfrom = cb_envfrom;
+	desc.xxfi_envrcpt = cb_envrcpt;
+	desc.xxfi_header = cb_header;
+	desc.xxfi_eom = cb_eom;
+	desc.xxfi_abort = cb_abort;
+	desc.xxfi_close = cb_close;
+	desc.xxfi_data = cb_data;
+	desc.xxfi_negotiate = cb_negotiate;
+
+	if (pthread_mutex_init(&sh->lock, NULL) != 0) {
+		log_msg(LOG_ERR, "cannot initialize a mutex");
+		return -1;
+	}
+	sh->cfg = cfg;
+	counters_init(&sh->counters);
+	shared = sh;
+	if (smfi_register(desc) != MI_SUCCESS) {
+		log_msg(LOG_ERR, "smfi_register failed");
+		return -1;
+	}
+	return 0;
+}

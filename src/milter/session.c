@@ -1,0 +1,667 @@
+/*
+ * session.c - per-connection state, rules per phase, verdicts and replies.
+ *
+ * Flow of one verdict: rules_match() picks the rule; apply() turns its
+ * action into a status; for reject and tempfail the configured reply is
+ * taken as normalized at load time, or rendered now when it names
+ * variables (values cleaned by the template module, then the whole reply
+ * normalized again); send_reply() escapes it for libmilter and sets it;
+ * log_verdict() writes one line with everything an operator greps for.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "log.h"
+#include "session.h"
+
+#define QID_MAX 64
+
+struct session {
+	struct config *cfg;		/* own reference */
+	struct counters *ctr;
+
+	/* The connection. */
+	char client_addr[64];
+	char client_name[SESSION_VALUE_MAX + 1];
+	char helo[SESSION_VALUE_MAX + 1];
+	bool have_helo;
+	bool accepted;			/* accept at connect/helo: rules done */
+	char *quarantine_conn;		/* connect/helo quarantine: every message */
+
+	/* The message. */
+	char qid[QID_MAX];
+	char sender[SESSION_VALUE_MAX + 1];
+	bool have_sender;
+	char rcpt[SESSION_VALUE_MAX + 1];
+	bool have_rcpt;
+	unsigned nrcpt;
+	bool msg_accepted;		/* accept in a message phase */
+	char *quarantine_msg;		/* reason to apply at end of message */
+
+	/* The header being looked at (header phase only, not owned). */
+	const char *header_name;
+	const char *header_value;
+};
+
+static const char *const status_names[] = {
+	"continue", "accept", "reject", "tempfail", "discard"
+};
+
+const char *session_status_name(enum session_status st)
+{
+	return (unsigned)st <= SESSION_DISCARD ? status_names[st] : "?";
+}
+
+/* Copy a client value, bounded; NULL becomes "". */
+static void copy_value(char *dst, size_t size, const char *src)
+{
+	size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = '\0';
+}
+
+struct session *session_new(struct config *cfg, struct counters *ctr)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		config_unref(cfg);
+		return NULL;
+	}
+	s->cfg = cfg;
+	s->ctr = ctr;
+	counters_inc(&ctr->sessions);
+	return s;
+}
+
+static void message_reset(struct session *s)
+{
+	s->qid[0] = '\0';
+	s->sender[0] = '\0';
+	s->have_sender = false;
+	s->rcpt[0] = '\0';
+	s->have_rcpt = false;
+	s->nrcpt = 0;
+	s->msg_accepted = false;
+	free(s->quarantine_msg);
+	s->quarantine_msg = NULL;
+	s->header_name = s->header_value = NULL;
+}
+
+void session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	message_reset(s);
+	free(s->quarantine_conn);
+	config_unref(s->cfg);
+	free(s);
+}
+
+const struct config *session_config(const struct session *s)
+{
+	return s->cfg;
+}
+
+/* Read the queue id once the MTA has one (Postfix: after a valid RCPT). */
+static void refresh_qid(struct session *s, const struct mta *m)
+{
+	const char *q;
+
+	if (s->qid[0] != '\0')
+		return;
+	q = m->ops->getsymval(m->ctx, "i");
+	if (q != NULL)
+		copy_value(s->qid, sizeof(s->qid), q);
+}
+
+/* ---- logging ---------------------------------------------------------- */
+
+/* " from=<...> to=<...>" etc. for the phase, quoted for the log. */
+static void describe(const struct session *s, enum rule_phase ph, char *buf,
+		     size_t size)
+{
+	char name[256], addr[80], v[300], v2[300];
+	int n;
+
+	log_quote(name, sizeof(name), s->client_name, strlen(s->client_name));
+	log_quote(addr, sizeof(addr), s->client_addr, strlen(s->client_addr));
+	n = snprintf(buf, size, "client=%s[%s]", name[0] ? name : "unknown",
+	    addr[0] ? addr : "unknown");
+	if (n < 0 || (size_t)n >= size)
+		return;
+	if (ph == RULE_PHASE_HELO && s->have_helo)
+		n += snprintf(buf + n, size - (size_t)n, " helo=<%s>",
+		    log_quote(v, sizeof(v), s->helo, strlen(s->helo)));
+	if (ph >= RULE_PHASE_MAIL && s->have_sender && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, " from=%s",
+		    log_quote(v, sizeof(v), s->sender, strlen(s->sender)));
+	if (ph == RULE_PHASE_RCPT && s->have_rcpt && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, " to=%s",
+		    log_quote(v2, sizeof(v2), s->rcpt, strlen(s->rcpt)));
+	if (ph > RULE_PHASE_RCPT && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " nrcpt=%u", s->nrcpt);
+}
+
+/* "id before -> after, ..." for the log, "" when nothing changed. */
+static void describe_changes(const struct sr_normalized *norm, char *buf,
+			     size_t size)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; norm != NULL && i < norm->nchanges && o < size; i++) {
+		const struct sr_change *c = &norm->changes[i];
+		int k = snprintf(buf + o, size - o, "%s%s %s -> %s",
+		    i > 0 ? ", " : "", sr_diag_name(c->id), c->before, c->after);
+
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+	if (o >= size && size >= 4)
+		memcpy(buf + size - 4, "...", 4);
+}
+
+static void log_verdict(const struct session *s, enum rule_phase ph,
+			const struct rule *r, const struct sr_normalized *norm,
+			const char *reason)
+{
+	char who[1400], reply[1200], changes[600];
+
+	describe(s, ph, who, sizeof(who));
+	if (norm != NULL) {
+		log_quote(reply, sizeof(reply), norm->wire, norm->wire_len);
+		describe_changes(norm, changes, sizeof(changes));
+		if (changes[0] != '\0')
+			log_qid(LOG_INFO, s->qid, "phase=%s %s rule=%s action=%s "
+			    "reply=\"%s\" normalized=\"%s\"", rule_phase_name(ph),
+			    who, r->name, rule_action_name(r->action), reply,
+			    changes);
+		else
+			log_qid(LOG_INFO, s->qid, "phase=%s %s rule=%s action=%s "
+			    "reply=\"%s\"", rule_phase_name(ph), who, r->name,
+			    rule_action_name(r->action), reply);
+	} else if (reason != NULL) {
+		log_quote(reply, sizeof(reply), reason, strlen(reason));
+		log_qid(LOG_INFO, s->qid, "phase=%s %s rule=%s action=%s "
+		    "reason=\"%s\"", rule_phase_name(ph), who, r->name,
+		    rule_action_name(r->action), reply);
+	} else {
+		log_qid(LOG_INFO, s->qid, "phase=%s %s rule=%s action=%s",
+		    rule_phase_name(ph), who, r->name,
+		    rule_action_name(r->action));
+	}
+}
+
+/*
+ * Count the changes of a reply sent, and log a configured non-standard
+ * code with the meaning servers give it.
+ */
+static void note_changes(const struct session *s, const struct rule *r,
+			 const struct sr_normalized *norm)
+{
+	size_t i;
+
+	for (i = 0; i < norm->nchanges; i++) {
+		const struct sr_change *c = &norm->changes[i];
+		const struct sr_basic_info *b;
+		unsigned code;
+
+		counters_inc(&s->ctr->normalized[c->id]);
+		if (c->id != SR_D_CODE_NONSTANDARD && c->id != SR_D_CODE_SYNTAX)
+			continue;
+		if (strlen(c->before) != 3 || c->before[0] < '0' ||
+		    c->before[0] > '9' || c->before[1] < '0' ||
+		    c->before[1] > '9' || c->before[2] < '0' ||
+		    c->before[2] > '9')
+			continue;
+		code = (unsigned)atoi(c->before);
+		counters_inc(&s->ctr->nonstandard[code]);
+		b = sr_registry_basic(code);
+		log_qid(LOG_NOTICE, s->qid, "rule=%s reply code %03u: %s (not an "
+		    "RFC 5321 code), sent as %s%s%s", r->name, code,
+		    b != NULL ? b->meaning : "no known meaning", norm->code,
+		    norm->enhanced[0] ? " " : "", norm->enhanced);
+	}
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+/*
+ * Hand NORM to the MTA for a status WANT (reject: 5xx, tempfail: 4xx).
+ * Returns 0 when the reply was set, -1 when it was not (the MTA then
+ * sends its default for the status; nothing is left behind).
+ */
+static int send_reply(const struct session *s, const struct mta *m,
+		      const struct sr_normalized *norm,
+		      enum session_status want)
+{
+	const char *lines[SR_MILTER_LINES_MAX];
+	struct sr_span text;
+	size_t pos = 0, n = 0, total = 0, off = 0, i;
+	const char *xcode;
+	char *buf;
+	int rc;
+
+	if (norm->status != SR_NORM_OK ||
+	    norm->code[0] != (want == SESSION_REJECT ? '5' : '4')) {
+		log_qid(LOG_ERR, s->qid, "internal: reply %s does not fit a %s "
+		    "verdict; leaving the reply to the MTA", norm->code,
+		    session_status_name(want));
+		return -1;
+	}
+	while (sr_normalized_next_text(norm, &pos, &text)) {
+		if (n == SR_MILTER_LINES_MAX)
+			return -1;
+		total += sr_milter_escape(text, NULL, 0) + 1;
+		n++;
+	}
+	if (n == 0 || (buf = malloc(total)) == NULL)
+		return -1;
+	for (pos = 0, i = 0; sr_normalized_next_text(norm, &pos, &text); i++) {
+		size_t k = sr_milter_escape(text, buf + off, total - off);
+
+		lines[i] = buf + off;
+		off += k + 1;
+	}
+	xcode = norm->enhanced[0] != '\0' ? norm->enhanced : NULL;
+	if (n == 1)
+		rc = m->ops->setreply(m->ctx, norm->code, xcode, lines[0]);
+	else
+		rc = m->ops->setmlreply(m->ctx, norm->code, xcode, lines, n);
+	free(buf);
+	if (rc != 0)
+		log_qid(LOG_WARNING, s->qid, "the MTA library refused reply "
+		    "%s: the MTA sends its default", norm->code);
+	return rc;
+}
+
+static void fill_values(const struct session *s, const struct rule *r,
+			struct template_values *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->v[TEMPLATE_CLIENT_ADDR] = s->client_addr;
+	v->v[TEMPLATE_CLIENT_NAME] = s->client_name;
+	v->v[TEMPLATE_HELO] = s->helo;
+	v->v[TEMPLATE_SENDER] = s->sender;
+	v->v[TEMPLATE_RCPT] = s->rcpt;
+	v->v[TEMPLATE_QUEUE_ID] = s->qid;
+	v->v[TEMPLATE_RULE] = r != NULL ? r->name : "";
+}
+
+/*
+ * The reply of RP for this session: the load-time one when it has no
+ * variables, else rendered into *SCRATCH (released by the caller).
+ * NULL when rendering failed.
+ */
+static const struct sr_normalized *
+reply_for(const struct session *s, const struct rule *r,
+	  const struct config_reply *rp, struct sr_normalized *scratch,
+	  bool *rendered)
+{
+	const struct sr_normalized *fixed = config_reply_fixed(rp);
+	struct template_values v;
+
+	*rendered = false;
+	if (fixed != NULL)
+		return fixed;
+	fill_values(s, r, &v);
+	*rendered = true;
+	if (config_reply_render(s->cfg, rp, &v, scratch) != 0) {
+		log_qid(LOG_ERR, s->qid, "rule=%s: reply could not be rendered: %s",
+		    r != NULL ? r->name : "-", scratch->why[0] ? scratch->why :
+		    "out of memory");
+		return NULL;
+	}
+	return scratch;
+}
+
+static enum session_status fail_with(const struct config *cfg,
+				     struct counters *ctr, const char *qid,
+				     const struct session *s, const struct mta *m,
+				     enum sr_phase phase, const char *what)
+{
+	const struct sr_normalized *norm;
+	struct sr_normalized scratch;
+	bool rendered = false;
+	enum session_status st;
+
+	counters_inc(&ctr->internal_errors);
+	if (cfg->on_error == CONFIG_ON_ERROR_ACCEPT) {
+		log_qid(LOG_ERR, qid, "internal error: %s; on_error=accept: "
+		    "continuing", what);
+		return SESSION_CONTINUE;
+	}
+	log_qid(LOG_ERR, qid, "internal error: %s; on_error=tempfail", what);
+	st = SESSION_TEMPFAIL;
+	if ((unsigned)phase >= SR_PHASE__COUNT)
+		phase = SR_PHASE_OTHER;
+	norm = config_reply_fixed(cfg->tempfail[phase]);
+	if (norm == NULL && s != NULL)
+		norm = reply_for(s, NULL, cfg->tempfail[phase], &scratch,
+		    &rendered);
+	if (norm != NULL && s != NULL)
+		(void)send_reply(s, m, norm, st);
+	if (rendered)
+		sr_normalized_release(&scratch);
+	return st;
+}
+
+enum session_status session_fail(const struct config *cfg,
+				 struct counters *ctr, const struct mta *m,
+				 enum sr_phase phase, const char *what)
+{
+	/* No session: no reply (send_reply needs one for its log lines). */
+	(void)m;
+	counters_inc(&ctr->internal_errors);
+	if (cfg->on_error == CONFIG_ON_ERROR_ACCEPT) {
+		log_qid(LOG_ERR, NULL, "internal error at %s: %s; on_error=accept: "
+		    "continuing", sr_phase_name(phase), what);
+		return SESSION_CONTINUE;
+	}
+	log_qid(LOG_ERR, NULL, "internal error at %s: %s; on_error=tempfail",
+	    sr_phase_name(phase), what);
+	return SESSION_TEMPFAIL;
+}
+
+static enum session_status internal_error(struct session *s,
+					  const struct mta *m,
+					  enum rule_phase ph, const char *what)
+{
+	return fail_with(s->cfg, s->ctr, s->qid, s, m, rule_phase_sr(ph), what);
+}
+
+/* ---- verdicts --------------------------------------------------------- */
+
+/* The quarantine reason of R: its text with values filled in, or its name. */
+static char *quarantine_reason(const struct session *s, const struct rule *r)
+{
+	const struct config_reply *rp = r->reply;
+	struct template_values v;
+	size_t size, i;
+	char *buf;
+
+	if (rp == NULL)
+		return strdup(r->name);
+	fill_values(s, r, &v);
+	size = template_max_len(&rp->tmpl) + 1;
+	if ((buf = malloc(size)) == NULL)
+		return NULL;
+	(void)template_expand(&rp->tmpl, &v, buf, size, NULL);
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] == 0x7f)
+			buf[i] = ' ';
+	if (buf[0] == '\0') {
+		free(buf);
+		return strdup(r->name);
+	}
+	return buf;
+}
+
+static enum session_status apply_quarantine(struct session *s,
+					    const struct mta *m,
+					    enum rule_phase ph,
+					    const struct rule *r)
+{
+	char *reason = quarantine_reason(s, r);
+
+	if (reason == NULL)
+		return internal_error(s, m, ph, "out of memory");
+	log_verdict(s, ph, r, NULL, reason);
+	if (ph == RULE_PHASE_EOM) {
+		if (m->ops->quarantine(m->ctx, reason) != 0)
+			log_qid(LOG_ERR, s->qid, "rule=%s: the MTA refused to "
+			    "quarantine the message", r->name);
+		free(reason);
+	} else if (ph == RULE_PHASE_CONNECT || ph == RULE_PHASE_HELO) {
+		free(s->quarantine_conn);
+		s->quarantine_conn = reason;
+	} else {
+		free(s->quarantine_msg);
+		s->quarantine_msg = reason;
+	}
+	return SESSION_CONTINUE;
+}
+
+static enum session_status apply(struct session *s, const struct mta *m,
+				 enum rule_phase ph, const struct rule *r)
+{
+	const struct sr_normalized *norm;
+	struct sr_normalized scratch;
+	enum session_status st;
+	bool rendered;
+
+	counters_inc(&s->ctr->verdicts[r->action]);
+	switch (r->action) {
+	case RULE_ACCEPT:
+		if (ph == RULE_PHASE_CONNECT || ph == RULE_PHASE_HELO)
+			s->accepted = true;
+		else
+			s->msg_accepted = true;
+		log_verdict(s, ph, r, NULL, NULL);
+		return SESSION_ACCEPT;
+	case RULE_DISCARD:
+		log_verdict(s, ph, r, NULL, NULL);
+		return SESSION_DISCARD;
+	case RULE_QUARANTINE:
+		return apply_quarantine(s, m, ph, r);
+	case RULE_REJECT:
+	case RULE_TEMPFAIL:
+		break;
+	default:
+		return SESSION_CONTINUE;
+	}
+	st = r->action == RULE_REJECT ? SESSION_REJECT : SESSION_TEMPFAIL;
+	norm = reply_for(s, r, config_rule_reply(s->cfg, r), &scratch,
+	    &rendered);
+	if (norm == NULL) {
+		if (rendered)
+			sr_normalized_release(&scratch);
+		return internal_error(s, m, ph, "reply could not be rendered");
+	}
+	(void)send_reply(s, m, norm, st);
+	log_verdict(s, ph, r, norm, NULL);
+	note_changes(s, r, norm);
+	if (rendered)
+		sr_normalized_release(&scratch);
+	return st;
+}
+
+/* A "continue" rule matched: log it, the search goes on. */
+struct continue_ctx {
+	const struct session *s;
+	enum rule_phase ph;
+};
+
+static void on_continue(void *ctx, const struct rule *r)
+{
+	const struct continue_ctx *cc = ctx;
+
+	counters_inc(&cc->s->ctr->verdicts[RULE_CONTINUE]);
+	log_verdict(cc->s, cc->ph, r, NULL, NULL);
+}
+
+static enum session_status run_rules(struct session *s, const struct mta *m,
+				     enum rule_phase ph)
+{
+	const struct rule_set *rs = &s->cfg->rules;
+	struct continue_ctx cc = { s, ph };
+	struct rules_session view;
+	const struct rule *r = NULL;
+	int rc;
+
+	refresh_qid(s, m);
+	if (s->accepted || s->msg_accepted || rs->nby_phase[ph] == 0)
+		return SESSION_CONTINUE;
+	memset(&view, 0, sizeof(view));
+	view.client_addr = s->client_addr[0] ? s->client_addr : NULL;
+	view.client_name = s->client_name;
+	view.helo = s->have_helo ? s->helo : NULL;
+	view.sender = s->have_sender ? s->sender : NULL;
+	view.rcpt = ph == RULE_PHASE_RCPT && s->have_rcpt ? s->rcpt : NULL;
+	view.header_name = s->header_name;
+	view.header_value = s->header_value;
+	view.macro = m->ops->getsymval;
+	view.macro_ctx = m->ctx;
+	view.queue_id = s->qid;
+	rc = rules_match(rs, ph, &view, on_continue, &cc, &r);
+	if (rc < 0)
+		return internal_error(s, m, ph, "rules could not be evaluated "
+		    "(out of memory, or a regular expression hit its match limit)");
+	if (rc == 0 || r == NULL)
+		return SESSION_CONTINUE;
+	return apply(s, m, ph, r);
+}
+
+/* ---- the SMTP steps ---------------------------------------------------- */
+
+enum session_status session_connect(struct session *s, const struct mta *m,
+				    const char *hostname, const char *addr)
+{
+	copy_value(s->client_name, sizeof(s->client_name), hostname);
+	copy_value(s->client_addr, sizeof(s->client_addr), addr);
+	return run_rules(s, m, RULE_PHASE_CONNECT);
+}
+
+enum session_status session_helo(struct session *s, const struct mta *m,
+				 const char *helo)
+{
+	copy_value(s->helo, sizeof(s->helo), helo);
+	s->have_helo = true;
+	return run_rules(s, m, RULE_PHASE_HELO);
+}
+
+enum session_status session_mail(struct session *s, const struct mta *m,
+				 const char *sender)
+{
+	message_reset(s);
+	counters_inc(&s->ctr->messages);
+	copy_value(s->sender, sizeof(s->sender), sender);
+	s->have_sender = true;
+	return run_rules(s, m, RULE_PHASE_MAIL);
+}
+
+/* A recipient the MTA rejected itself: check its reply, log, count. */
+static void audit_rejected(struct session *s, const struct mta *m,
+			   const char *rcpt)
+{
+	const char *host = m->ops->getsymval(m->ctx, "{rcpt_host}");
+	const char *addr = m->ops->getsymval(m->ctx, "{rcpt_addr}");
+	char to[300], reply[600], diags[1500];
+	struct audit_reply *a;
+	size_t i, o = 0;
+
+	if ((a = malloc(sizeof(*a))) == NULL) {
+		counters_inc(&s->ctr->internal_errors);
+		log_qid(LOG_ERR, s->qid, "audit: out of memory");
+		return;
+	}
+	log_quote(to, sizeof(to), rcpt != NULL ? rcpt : "",
+	    rcpt != NULL ? strnlen(rcpt, SESSION_VALUE_MAX) : 0);
+	if (audit_mta_reject(host, addr, s->cfg->utf8, a) != 0) {
+		log_qid(LOG_INFO, s->qid, "audit: mta rejected to=%s; the MTA "
+		    "exposed no reply", to);
+		free(a);
+		return;
+	}
+	counters_inc(&s->ctr->audited);
+	log_quote(reply, sizeof(reply), a->reply, a->len);
+	diags[0] = '\0';
+	for (i = 0; i < a->chk.ndiags && o < sizeof(diags); i++) {
+		const struct sr_diag *d = &a->chk.diags[i];
+		char msg[400];
+		int k;
+
+		counters_inc(&s->ctr->audited_diag[d->id]);
+		sr_diag_format(d, msg, sizeof(msg));
+		k = snprintf(diags + o, sizeof(diags) - o, "%s%s %s: %s",
+		    i > 0 ? "; " : "", sr_severity_name(sr_diag_severity(d->id)),
+		    sr_diag_name(d->id), msg);
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+	if (o >= sizeof(diags))
+		memcpy(diags + sizeof(diags) - 4, "...", 4);
+	if (a->has_code && a->code >= 0 && a->code < 1000 &&
+	    sr_check_find(&a->chk, SR_D_CODE_NONSTANDARD) != NULL) {
+		const struct sr_basic_info *b = sr_registry_basic((unsigned)a->code);
+
+		counters_inc(&s->ctr->audited_nonstandard[a->code]);
+		log_qid(LOG_NOTICE, s->qid, "audit: mta reply code %03d: %s (not "
+		    "an RFC 5321 code)", a->code, b != NULL ? b->meaning :
+		    "no known meaning");
+	}
+	if (a->chk.ndiags > 0)
+		counters_inc(&s->ctr->audited_bad);
+	log_qid(a->chk.errors > 0 ? LOG_WARNING : LOG_INFO, s->qid,
+	    "audit: mta rejected to=%s reply=\"%s\"%s diagnostics: %s", to,
+	    reply, a->has_code ? "" : " (basic code not exposed by the MTA)",
+	    a->chk.ndiags > 0 ? diags : "none");
+	free(a);
+}
+
+enum session_status session_rcpt(struct session *s, const struct mta *m,
+				 const char *rcpt)
+{
+	enum session_status st;
+	const char *mailer;
+
+	refresh_qid(s, m);
+	if (s->cfg->audit_mta_rejects) {
+		mailer = m->ops->getsymval(m->ctx, "{rcpt_mailer}");
+		if (mailer != NULL && strcmp(mailer, "error") == 0) {
+			/* The MTA rejected it; our answer would be ignored. */
+			audit_rejected(s, m, rcpt);
+			return SESSION_CONTINUE;
+		}
+	}
+	copy_value(s->rcpt, sizeof(s->rcpt), rcpt);
+	s->have_rcpt = true;
+	st = run_rules(s, m, RULE_PHASE_RCPT);
+	if (st == SESSION_CONTINUE || st == SESSION_ACCEPT)
+		s->nrcpt++;	/* recipients the rules let through */
+	return st;
+}
+
+enum session_status session_data(struct session *s, const struct mta *m)
+{
+	return run_rules(s, m, RULE_PHASE_DATA);
+}
+
+enum session_status session_header(struct session *s, const struct mta *m,
+				   const char *name, const char *value)
+{
+	enum session_status st;
+
+	s->header_name = name;
+	s->header_value = value != NULL ? value : "";
+	st = run_rules(s, m, RULE_PHASE_HEADER);
+	s->header_name = s->header_value = NULL;
+	return st;
+}
+
+enum session_status session_eom(struct session *s, const struct mta *m)
+{
+	enum session_status st = run_rules(s, m, RULE_PHASE_EOM);
+	const char *reason;
+
+	if (st != SESSION_CONTINUE && st != SESSION_ACCEPT)
+		return st;
+	reason = s->quarantine_msg != NULL ? s->quarantine_msg :
+	    s->quarantine_conn;
+	if (reason != NULL && m->ops->quarantine(m->ctx, reason) != 0)
+		log_qid(LOG_ERR, s->qid, "the MTA refused to quarantine the "
+		    "message");
+	return st;
+}
+
+void session_abort(struct session *s)
+{
+	if (s != NULL)
+		message_reset(s);
+}

@@ -120,10 +120,18 @@ void log_qid(int level, const char *qid, const char *fmt, ...)
 char *log_quote(char *dst, size_t size, const char *src, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	size_t i, o = 0, full = 0;
+	bool cut;
 
 	if (size == 0)
 		return dst;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		full += c == '\r' || c == '\n' || c == '\t' || c == '"' ||
+		    c == '\\' ? 2 : c < 0x20 || c >= 0x7f ? 4 : 1;
+	}
+	cut = full >= size;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
 		char esc[4];
@@ -143,9 +151,9 @@ char *log_quote(char *dst, size_t size, const char *src, size_t len)
 		} else {
 			esc[n++] = (char)c;
 		}
-		/* Unless this is the last byte, keep room for "..." after it:
-		 * then there always is room for the mark when we cut. */
-		if (o + n + (i + 1 < len ? 4 : 1) > size) {
+		/* When it will not all fit, keep room for "..." after each
+		 * piece: then there always is room for the mark. */
+		if (o + n + (cut ? 4 : 1) > size) {
 			if (o + 4 <= size) {
 				memcpy(dst + o, "...", 3);
 				o += 3;

@@ -241,6 +241,12 @@ static const struct erow erows[] = {
 	  "F:3: rule 'r': action discard takes no reply" },
 	{ RULE("name = \"r\"; phase = \"rcpt\"; action = \"continue\";\nreply = \"550 5.7.1 no\";\n"),
 	  "F:3: rule 'r': action continue takes no reply" },
+	{ RULE("name = \"r\"; phase = \"connect\";\naction = \"discard\";\n"),
+	  "F:3: rule 'r': action discard cannot be used at phase connect (the MTA "
+	  "discards messages, not connections; use phase mail)" },
+	{ RULE("name = \"r\"; phase = \"helo\";\naction = \"discard\";\n"),
+	  "F:3: rule 'r': action discard cannot be used at phase helo (the MTA "
+	  "discards messages, not connections; use phase mail)" },
 	{ RULE("name = \"r\"; phase = \"eom\"; action = \"quarantine\";\nreply = ( \"a\", \"b\" );\n"),
 	  "F:3: rule 'r': 'reply' of a quarantine rule (the reason) must be a string" },
 	{ RULE("name = \"r\"; phase = \"rcpt\"; action = \"reject\";\nreply = \"Go away\";\n"),

@@ -2,8 +2,12 @@
 # quickstart.sh - set up a fresh Debian 12 machine (as root), build smtpreply
 # and either run it or run its whole test suite.
 #
-#   ./quickstart.sh run     install, build, check a few sample replies
-#   ./quickstart.sh test    install, build (warnings are errors), make check
+#   ./quickstart.sh run     install, build, check a few sample replies, start
+#                           smtpreply-milter on the built-in defaults and print
+#                           the Postfix and sendmail lines that use it
+#   ./quickstart.sh test    install (Postfix too, unconfigured: the tests run
+#                           private instances), build (warnings are errors),
+#                           make check
 #
 # The build goes to ./_build (out of tree). Packages come from Debian only.
 set -eu
@@ -15,6 +19,14 @@ build="$top/_build"
 # What the build and the tests need, by Debian package name.
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config \
 libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev check python3"
+# The end-to-end tests run a private Postfix (never the system's: with
+# "No configuration" Debian creates no main.cf and starts no service).
+TEST_DEPS="postfix"
+
+# The milter started by "run": built-in defaults, this user, this pid file.
+MILTER_USER=smtpreply
+MILTER_PIDFILE=/run/smtpreply-milter.pid
+MILTER_SOCKET=inet:8891@localhost
 
 usage() {
 	echo "usage: $0 run|test" >&2
@@ -23,7 +35,7 @@ usage() {
 
 install_deps() {
 	missing=
-	for p in $BUILD_DEPS; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q "install ok installed" || missing="$missing $p"
 	done
@@ -33,6 +45,9 @@ install_deps() {
 		exit 1
 	fi
 	echo "quickstart: installing$missing"
+	# Postfix without a configuration of its own: nothing listens on 25.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
@@ -63,15 +78,63 @@ run_samples() {
 	    '572 Relay not permitted' || true
 }
 
+# Start smtpreply-milter as a daemon on the built-in defaults.
+start_milter() {
+	echo
+	echo "== smtpreply-milter on the built-in defaults =="
+	if [ -f "$MILTER_PIDFILE" ] && kill -0 "$(cat "$MILTER_PIDFILE")" 2>/dev/null; then
+		echo "quickstart: stopping the running smtpreply-milter (pid $(cat "$MILTER_PIDFILE"))"
+		kill "$(cat "$MILTER_PIDFILE")"
+		sleep 2
+	fi
+	rm -f "$MILTER_PIDFILE"
+	if ! id "$MILTER_USER" >/dev/null 2>&1; then
+		echo "quickstart: creating system user $MILTER_USER"
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin "$MILTER_USER"
+	fi
+	"$build/smtpreply-milter" -t | head -n 2
+	"$build/smtpreply-milter" -u "$MILTER_USER" -p "$MILTER_SOCKET"
+	i=0
+	while [ $i -lt 50 ] && ! [ -s "$MILTER_PIDFILE" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if ! [ -s "$MILTER_PIDFILE" ] || ! kill -0 "$(cat "$MILTER_PIDFILE")" 2>/dev/null; then
+		echo "quickstart: smtpreply-milter did not start (see the mail log or the journal)" >&2
+		exit 1
+	fi
+	cat <<EOF
+
+smtpreply-milter is running (pid $(cat "$MILTER_PIDFILE"), user $MILTER_USER,
+socket $MILTER_SOCKET), logging to syslog (facility mail).
+
+Postfix, in /etc/postfix/main.cf, then "postfix reload":
+    smtpd_milters = inet:localhost:8891
+    milter_default_action = tempfail
+
+Sendmail, in sendmail.mc, then rebuild sendmail.cf and restart sendmail:
+    INPUT_MAIL_FILTER(\`smtpreply', \`S=inet:8891@localhost, F=T, T=S:10s;R:10s;E:5m')
+
+Rules: write a configuration (commented sample: etc/smtpreply.conf),
+check it with "$build/smtpreply-milter -t -c FILE", then start the
+milter with -c FILE, or reload a running one with kill -HUP.
+Stop:  kill \$(cat $MILTER_PIDFILE)
+EOF
+}
+
 [ $# -eq 1 ] || usage
 case "$1" in
 run)
-	install_deps
+	# shellcheck disable=SC2086
+	install_deps $BUILD_DEPS
 	build
 	run_samples
+	start_milter
 	;;
 test)
-	install_deps
+	# shellcheck disable=SC2086
+	install_deps $BUILD_DEPS $TEST_DEPS
 	build --enable-werror
 	# make check prints the automake summary; the last line counts the tests.
 	set +e

@@ -129,6 +129,10 @@ static void describe(const struct session *s, enum rule_phase ph, char *buf,
 
 	log_quote(name, sizeof(name), s->client_name, strlen(s->client_name));
 	log_quote(addr, sizeof(addr), s->client_addr, strlen(s->client_addr));
+	/* The MTA names an unresolved client "[192.0.2.1]": "unknown", as
+	 * Postfix logs it. */
+	if (name[0] == '[')
+		name[0] = '\0';
 	n = snprintf(buf, size, "client=%s[%s]", name[0] ? name : "unknown",
 	    addr[0] ? addr : "unknown");
 	if (n < 0 || (size_t)n >= size)

@@ -80,7 +80,8 @@ static void print_rule(FILE *out, const struct config *cfg,
 		    sr_phase_name(rule_phase_sr(r->phase)));
 }
 
-void conftest_print(FILE *out, const struct config *cfg, const char *socket)
+void conftest_print(FILE *out, const struct config *cfg, const char *socket,
+		    const char *user)
 {
 	size_t per[RULE_PHASE__COUNT] = { 0 }, i;
 	int ph, k;
@@ -96,7 +97,7 @@ void conftest_print(FILE *out, const struct config *cfg, const char *socket)
 			    rule_phase_name((enum rule_phase)ph), per[ph]);
 	fprintf(out, "%s\n", k > 0 ? ")" : "");
 	fprintf(out, "socket %s, user %s, on_error %s, audit_mta_rejects %s, "
-	    "utf8 %s\n\n", socket, cfg->user != NULL ? cfg->user : "(none)",
+	    "utf8 %s\n\n", socket, user != NULL ? user : "(none)",
 	    cfg->on_error == CONFIG_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	    cfg->audit_mta_rejects ? "yes" : "no", cfg->utf8 ? "yes" : "no");
 	for (i = 0; i < cfg->rules.nrules; i++)

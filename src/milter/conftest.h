@@ -14,8 +14,9 @@
 
 #include "conf.h"
 
-/* The report of -t on OUT; SOCKET is the one that will be used. */
-void conftest_print(FILE *out, const struct config *cfg, const char *socket);
+/* The report of -t on OUT; SOCKET and USER (NULL: none) as they will be used. */
+void conftest_print(FILE *out, const struct config *cfg, const char *socket,
+		    const char *user);
 
 /* Log one line per configured reply the engine changed. */
 void conftest_log_changes(const struct config *cfg);

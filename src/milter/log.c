@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -12,6 +14,7 @@
 /* Set once by log_open() before threads exist. */
 static const char *log_ident = "smtpreply-milter";
 static bool log_foreground = true;
+static bool log_journal;		/* stderr is systemd's journal */
 /* Changed by a reload while workers log. */
 static atomic_int log_level = LOG_INFO;
 static atomic_int log_facility = LOG_MAIL;
@@ -27,10 +30,28 @@ const char *log_level_name(int level)
 	return level_names[level];
 }
 
+/*
+ * True when standard error is a stream systemd's journal reads: it then
+ * adds the name and pid itself and takes the priority from a "<N>" prefix.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void log_open(const char *ident, bool foreground, int facility, int level)
 {
 	log_ident = ident;
 	log_foreground = foreground;
+	log_journal = foreground && stderr_is_journal();
 	atomic_store(&log_level, level);
 	atomic_store(&log_facility, facility);
 	if (!foreground)
@@ -70,13 +91,22 @@ static void emit(int level, const char *qid, const char *fmt, va_list ap)
 	make_printable(msg);
 	prefix = level <= LOG_ERR ? "error: " : level == LOG_WARNING ?
 	    "warning: " : "";
-	if (log_foreground) {
+	if (log_journal) {
+		if (qid != NULL)
+			n = snprintf(line, sizeof(line), "<%d>%s: %s%s\n", level,
+			    qid, prefix, msg);
+		else
+			n = snprintf(line, sizeof(line), "<%d>%s%s\n", level,
+			    prefix, msg);
+	} else if (log_foreground) {
 		if (qid != NULL)
 			n = snprintf(line, sizeof(line), "%s[%ld]: %s: %s%s\n",
 			    log_ident, (long)getpid(), qid, prefix, msg);
 		else
 			n = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n",
 			    log_ident, (long)getpid(), prefix, msg);
+	}
+	if (log_foreground) {
 		if (n < 0)
 			return;
 		if ((size_t)n >= sizeof(line)) {

@@ -71,7 +71,7 @@ static void usage(FILE *out)
 	    "  -f         stay in the foreground, log to standard error\n"
 	    "  -t         check the configuration, print every reply as it "
 	    "will be sent\n"
-	    "  -d LEVEL   debug: log level debug, libmilter debug LEVEL (1-6)\n"
+	    "  -d LEVEL   debug (0-9): log level debug; libmilter's debug level\n"
 	    "  -V         print the version\n");
 }
 
@@ -256,6 +256,50 @@ static int drop_privileges(const char *user, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * Go to the background. The parent stays until the child says it serves
+ * mail (or dies trying), so that its exit status tells a start script the
+ * truth. Returns the descriptor the child reports on, or -1.
+ */
+static int detach(void)
+{
+	int p[2], fd;
+	pid_t pid;
+	char b = 0;
+
+	if (pipe(p) != 0) {
+		log_msg(LOG_ERR, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		log_msg(LOG_ERR, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		while (read(p[0], &b, 1) < 0 && errno == EINTR)
+			continue;
+		if (b == 'R')
+			_exit(0);
+		fprintf(stderr, PROGNAME ": not started (see the mail log)\n");
+		_exit(1);
+	}
+	close(p[0]);
+	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	if (setsid() < 0 || chdir("/") != 0) {
+		log_msg(LOG_ERR, "setsid/chdir: %s", strerror(errno));
+		return -1;
+	}
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return p[1];
+}
+
 static int write_pidfile(const char *path)
 {
 	char buf[32];
@@ -351,6 +395,12 @@ static void log_config(const struct config *cfg, const char *socket,
 	conftest_log_changes(cfg);
 }
 
+static bool same_string(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void reload(struct milter_shared *sh, const char *path,
 		   const char *socket, int debug)
 {
@@ -369,10 +419,13 @@ static void reload(struct milter_shared *sh, const char *path,
 	}
 	cur = milter_config_get(sh);
 	if (strcmp(cur->socket, cfg->socket) != 0 ||
-	    (cur->user == NULL) != (cfg->user == NULL) ||
-	    (cur->user != NULL && strcmp(cur->user, cfg->user) != 0))
-		log_msg(LOG_WARNING, "reload: 'socket' and 'user' take effect "
-		    "at the next start only");
+	    !same_string(cur->user, cfg->user) ||
+	    !same_string(cur->group, cfg->group) ||
+	    !same_string(cur->pidfile, cfg->pidfile) ||
+	    cur->socket_mode_set != cfg->socket_mode_set ||
+	    cur->socket_mode != cfg->socket_mode)
+		log_msg(LOG_WARNING, "reload: socket, socket_mode, user, group "
+		    "and pidfile take effect at the next start only");
 	config_unref(cur);
 	log_reconfigure(cfg->log_facility, debug > 0 ? LOG_DEBUG :
 	    cfg->log_level);
@@ -401,7 +454,7 @@ int main(int argc, char **argv)
 	uid_t uid;
 	gid_t gid;
 	bool drop, stop = false;
-	int status = 0;
+	int status = 0, ready = -1;
 
 	if (parse_options(argc, argv, &o) != 0)
 		return 2;
@@ -426,8 +479,23 @@ int main(int argc, char **argv)
 		free(path);
 		return 2;
 	}
+	user = o.user != NULL ? o.user : cfg->user;
 	if (o.test) {
-		conftest_print(stdout, cfg, socket);
+		if (user != NULL && getpwnam(user) == NULL) {
+			fprintf(stderr, "%s: unknown user '%s'\n", path != NULL ?
+			    path : "built-in defaults", user);
+			config_unref(cfg);
+			free(path);
+			return 1;
+		}
+		if (cfg->group != NULL && getgrnam(cfg->group) == NULL) {
+			fprintf(stderr, "%s: unknown group '%s'\n", path != NULL ?
+			    path : "built-in defaults", cfg->group);
+			config_unref(cfg);
+			free(path);
+			return 1;
+		}
+		conftest_print(stdout, cfg, socket, user);
 		config_unref(cfg);
 		free(path);
 		return 0;
@@ -435,7 +503,6 @@ int main(int argc, char **argv)
 
 	log_open(PROGNAME, o.foreground, cfg->log_facility,
 	    o.debug > 0 ? LOG_DEBUG : cfg->log_level);
-	user = o.user != NULL ? o.user : cfg->user;
 	if (resolve_user(user, cfg->group, &uid, &gid, &drop) != 0)
 		goto fail;
 	if (o.debug > 0)
@@ -455,10 +522,8 @@ int main(int argc, char **argv)
 	if (fix_unix_socket(cfg, socket, uid, gid) != 0)
 		goto fail_registered;
 	if (!o.foreground) {
-		if (daemon(0, 0) != 0) {
-			log_msg(LOG_ERR, "daemon: %s", strerror(errno));
+		if ((ready = detach()) < 0)
 			goto fail_registered;
-		}
 		/* Kept: a reload may free the configuration it came from. */
 		if ((pidfile = strdup(cfg->pidfile)) == NULL ||
 		    write_pidfile(pidfile) != 0)
@@ -471,6 +536,10 @@ int main(int argc, char **argv)
 	log_config(cfg, socket, "started");
 	log_msg(LOG_INFO, "serving as uid %ld gid %ld, pid %ld", (long)getuid(),
 	    (long)getgid(), (long)getpid());
+	if (ready >= 0) {
+		(void)!write(ready, "R", 1);
+		close(ready);
+	}
 
 	while (!stop) {
 		unsigned char b;

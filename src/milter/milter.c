@@ -152,6 +152,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    f1 & (SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN);
 	*pf2 = 0;
 	*pf3 = 0;
+	log_msg(LOG_DEBUG, "negotiation: MTA offers actions %#lx, steps %#lx; "
+	    "asked for actions %#lx, steps %#lx", f0, f1, *pf0, *pf1);
 	return SMFIS_CONTINUE;
 }
 

@@ -68,8 +68,14 @@ const char *rule_cond_name(enum rule_cond c)
 enum sr_phase rule_phase_sr(enum rule_phase p)
 {
 	switch (p) {
-	case RULE_PHASE_CONNECT:	return SR_PHASE_CONNECT;
-	case RULE_PHASE_HELO:		return SR_PHASE_HELO;
+	/*
+	 * A milter's reply to the connection or to HELO is not a greeting
+	 * nor an EHLO reply: Postfix answers the commands after them with
+	 * it, MAIL first, once ENHANCEDSTATUSCODES has been announced. So it
+	 * is normalized as a reply at MAIL (and gets an enhanced code).
+	 */
+	case RULE_PHASE_CONNECT:
+	case RULE_PHASE_HELO:
 	case RULE_PHASE_MAIL:		return SR_PHASE_MAIL;
 	case RULE_PHASE_RCPT:		return SR_PHASE_RCPT;
 	case RULE_PHASE_DATA:		return SR_PHASE_DATA;

@@ -67,7 +67,11 @@ const char *rule_action_name(enum rule_action a);
 int rule_action_lookup(const char *name);		/* or -1 */
 const char *rule_cond_name(enum rule_cond c);
 
-/* The engine's phase for replies given at P (header -> eom). */
+/*
+ * The engine's phase for replies given at P: the phase whose command the
+ * client sees them answer. Header -> eom; connect and helo -> mail (the
+ * MTA applies such a reply to the commands that follow, MAIL first).
+ */
 enum sr_phase rule_phase_sr(enum rule_phase p);
 
 /*

@@ -447,6 +447,13 @@ static enum session_status apply(struct session *s, const struct mta *m,
 		else
 			s->msg_accepted = true;
 		log_verdict(s, ph, r, NULL, NULL);
+		/*
+		 * An accepted message skips the end of message, where a
+		 * quarantine decided earlier is applied: with one pending, no
+		 * later rule runs, but the MTA is told to go on.
+		 */
+		if (s->quarantine_msg != NULL || s->quarantine_conn != NULL)
+			return SESSION_CONTINUE;
 		return SESSION_ACCEPT;
 	case RULE_DISCARD:
 		log_verdict(s, ph, r, NULL, NULL);
@@ -516,8 +523,11 @@ static enum session_status run_rules(struct session *s, const struct mta *m,
 	if (rc < 0)
 		return internal_error(s, m, ph, "rules could not be evaluated "
 		    "(out of memory, or a regular expression hit its match limit)");
-	if (rc == 0 || r == NULL)
+	if (rc == 0 || r == NULL) {
+		log_qid(LOG_DEBUG, s->qid, "phase=%s: no rule decides (%zu tried)",
+		    rule_phase_name(ph), rs->nby_phase[ph]);
 		return SESSION_CONTINUE;
+	}
 	return apply(s, m, ph, r);
 }
 

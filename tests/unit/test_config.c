@@ -529,7 +529,8 @@ START_TEST(test_rules_loaded)
 	ck_assert_uint_eq(cfg->rules.rules[0]->nclients, 2);
 	ck_assert_uint_eq(cfg->rules.rules[0]->line, 2);
 	rp = config_rule_reply(cfg, cfg->rules.rules[0]);
-	ck_assert_ptr_eq(rp, cfg->tempfail[SR_PHASE_CONNECT]);
+	/* a reply at connect is sent at MAIL (rule_phase_sr) */
+	ck_assert_ptr_eq(rp, cfg->tempfail[SR_PHASE_MAIL]);
 	rp = config_rule_reply(cfg, cfg->rules.rules[1]);
 	ck_assert_ptr_eq(rp, cfg->reject[SR_PHASE_RCPT]);
 	rp = config_rule_reply(cfg, cfg->rules.rules[2]);

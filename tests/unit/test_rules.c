@@ -442,7 +442,8 @@ START_TEST(test_names)
 	ck_assert_int_eq(rule_action_lookup("drop"), -1);
 	ck_assert_int_eq(rule_phase_sr(RULE_PHASE_HEADER), SR_PHASE_EOM);
 	ck_assert_int_eq(rule_phase_sr(RULE_PHASE_EOM), SR_PHASE_EOM);
-	ck_assert_int_eq(rule_phase_sr(RULE_PHASE_CONNECT), SR_PHASE_CONNECT);
+	ck_assert_int_eq(rule_phase_sr(RULE_PHASE_CONNECT), SR_PHASE_MAIL);
+	ck_assert_int_eq(rule_phase_sr(RULE_PHASE_HELO), SR_PHASE_MAIL);
 	ck_assert_int_eq(rule_phase_sr(RULE_PHASE_DATA), SR_PHASE_DATA);
 	ck_assert(rule_cond_available(RULE_COND_CLIENT, RULE_PHASE_CONNECT));
 	ck_assert(!rule_cond_available(RULE_COND_HELO, RULE_PHASE_CONNECT));

@@ -466,6 +466,27 @@ START_TEST(reject_wins_over_quarantine)
 }
 END_TEST
 
+/* Accept after a quarantine: no later rule, but the message is held. */
+START_TEST(accept_keeps_a_pending_quarantine)
+{
+	struct play p;
+
+	play_start(&p, "rules = (\n"
+		   " { name = \"suspect\"; phase = \"connect\"; action = \"quarantine\"; },\n"
+		   " { name = \"ok\"; phase = \"mail\"; action = \"accept\"; },\n"
+		   " { name = \"no\"; phase = \"rcpt\"; action = \"reject\"; }\n"
+		   ");\n");
+	ck_assert_int_eq(session_connect(p.s, &p.m, "c", "192.0.2.1"),
+			 SESSION_CONTINUE);
+	ck_assert_int_eq(session_mail(p.s, &p.m, "<s@x>"), SESSION_CONTINUE);
+	ck_assert_int_eq(session_rcpt(p.s, &p.m, "<r@x>"), SESSION_CONTINUE);
+	ck_assert_int_eq(p.rec.nreplies, 0);
+	ck_assert_int_eq(session_eom(p.s, &p.m), SESSION_CONTINUE);
+	ck_assert_int_eq(p.rec.nquarantines, 1);
+	play_end(&p);
+}
+END_TEST
+
 START_TEST(abort_forgets_the_message)
 {
 	struct play p;
@@ -714,6 +735,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, quarantine_at_end_of_message);
 	tcase_add_test(tc, quarantine_at_connect_holds_every_message);
 	tcase_add_test(tc, reject_wins_over_quarantine);
+	tcase_add_test(tc, accept_keeps_a_pending_quarantine);
 	tcase_add_test(tc, abort_forgets_the_message);
 	tcase_add_test(tc, setreply_refused);
 	tcase_add_test(tc, counts_normalizations_and_nonstandard);

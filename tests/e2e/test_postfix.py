@@ -193,6 +193,7 @@ def main():
         tap.run(signals_and_stop, tap, pf, milter)
         tap.run(unix_socket, tap, pf, base)
         tap.run(config_test, tap, base)
+        tap.run(daemon_mode, tap, base)
     finally:
         milter.stop()
         pf.stop()
@@ -427,6 +428,41 @@ def config_test(tap, base):
                        capture_output=True, text=True, timeout=20)
     tap.ok(r.returncode != 0 and "running as root: set 'user'" in r.stderr,
            "as root without a user it refuses to serve mail", diag=r.stderr)
+
+
+def daemon_mode(tap, base):
+    """Without -f: detach, pid file, the starter's exit status tells the truth."""
+    conf = os.path.join(base, "daemon.conf")
+    pidfile = os.path.join(base, "milter.pid")
+    with open(conf, "w") as f:
+        f.write('pidfile = "%s";\nuser = "%s";\n' % (pidfile, MILTER_USER))
+    os.chmod(conf, 0o644)
+    port = mta.free_port()
+    r = subprocess.run([MILTER, "-c", conf, "-p", "inet:%d@127.0.0.1" % port],
+                       capture_output=True, text=True, timeout=20)
+    tap.is_(r.returncode, 0, "daemon: the starter exits 0 once it serves mail")
+    pid = None
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        pass
+    tap.ok(pid is not None and os.path.exists("/proc/%d" % pid),
+           "daemon: the pid file names the running daemon", diag=r.stderr)
+    tap.ok(mta.port_open("127.0.0.1", port), "daemon: it listens")
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        tap.ok(not os.path.exists("/proc/%d" % pid), "daemon: SIGTERM stops it")
+    # a failure after detaching (the pid file cannot be written)
+    with open(conf, "w") as f:
+        f.write('pidfile = "%s/no/such/dir/x.pid";\nuser = "%s";\n' % (base, MILTER_USER))
+    r = subprocess.run([MILTER, "-c", conf, "-p", "inet:%d@127.0.0.1" % mta.free_port()],
+                       capture_output=True, text=True, timeout=20)
+    tap.ok(r.returncode == 1 and "not started" in r.stderr,
+           "daemon: a failure after detaching makes the starter exit 1", diag=[r.returncode, r.stderr])
 
 
 if __name__ == "__main__":

@@ -25,8 +25,13 @@ Postfix answers milter trouble with a temporary failure (milter_default_action
 the first reply that is not 2xx/3xx; the benchmark prints that reply, the
 rejects from Postfix's log and how many messages were accepted.
 
-Each round is timed with time.monotonic() around the smtp-source process; the
-queue is let drain between rounds. Figures, not assertions: the final PASS/MISS
+One Postfix serves every configuration, each on an smtpd of its own
+(master.cf "-o smtpd_milters=..."), and every milter runs from the start; the
+rounds are interleaved (round r of every configuration, in a rotating order,
+before round r + 1 of any), so that the drift of a noisy machine affects all
+configurations alike and the ratios compare like with like. Each round is
+timed with time.monotonic() around the smtp-source process; the queue is let
+drain between rounds. Figures, not assertions: the final PASS/MISS
 lines compare smtpreply-milter with the null milter over the same socket type
 (throughput >= 0.9 x, and at -s 1 at most 0.5 ms/msg more). Exit status: 0, or
 1 if something could not run at all (not root, no Postfix, a milter or Postfix
@@ -232,13 +237,13 @@ class Result:
             self.errors.append(line)
 
 
-def run_round(args, pf, sessions, msgs, res, timed=True):
+def run_round(args, pf, port, sessions, msgs, res, timed=True):
     offset = pf.log_offset()
     cmd = [args.smtp_source, "-s", str(sessions), "-m", str(msgs), "-l", str(args.length),
            "-f", "from@bench.example", "-t", "to@bench.example", "-M", "client.bench.example"]
     if args.reuse:
         cmd.append("-d")
-    cmd.append("127.0.0.1:%d" % pf.port)
+    cmd.append("127.0.0.1:%d" % port)
     t0 = time.monotonic()
     try:
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -332,29 +337,37 @@ def postfix_params(smtpd_milters):
     }
 
 
-def run_config(key, args, pf, work, milter_port, results):
-    milter, smtpd_milters = make_milter(key, args, work, milter_port)
-    try:
-        if milter is not None:
-            milter.start()
-        pf.restart(postfix_params(smtpd_milters))
-        for sessions, msgs in ((1, args.messages_1), (args.sessions, args.messages_n)):
-            res = Result()
-            results[(key, sessions)] = res
+def postfix_globals():
+    """main.cf settings of the benchmark Postfix; each configuration has an
+    smtpd of its own (master.cf -o smtpd_milters=...)."""
+    return postfix_params("")
+
+
+def run_all(keys, args, pf, smtpd_ports, milters, results):
+    """Every series with the configurations interleaved: round r of each
+    configuration runs before round r + 1 of any, in an order that rotates,
+    so that drift of the machine affects all of them alike."""
+    for sessions, msgs in ((1, args.messages_1), (args.sessions, args.messages_n)):
+        for key in keys:
+            results[(key, sessions)] = Result()
             if args.warmup:
-                run_round(args, pf, min(sessions, args.warmup), args.warmup, res, timed=False)
-            for _ in range(args.rounds):
-                run_round(args, pf, sessions, msgs, res)
-                if res.failed_rounds and not res.times and res.failed_rounds >= 2:
-                    break  # a broken configuration: do not insist
-            if milter is not None and milter.proc is not None and milter.proc.poll() is not None:
-                res.add_error("%s died (status %s): %s" % (milter.name, milter.proc.returncode,
-                                                         milter.log_tail(3)))
+                run_round(args, pf, smtpd_ports[key], min(sessions, args.warmup),
+                          args.warmup, results[(key, sessions)], timed=False)
+        for r in range(args.rounds):
+            order = keys[r % len(keys):] + keys[:r % len(keys)]
+            for key in order:
+                res = results[(key, sessions)]
+                if res.failed_rounds >= 2 and not res.times:
+                    continue  # a broken configuration: do not insist
+                run_round(args, pf, smtpd_ports[key], sessions, msgs, res)
+        for key in keys:
+            res = results[(key, sessions)]
+            m = milters.get(key)
+            if m is not None and m.proc is not None and m.proc.poll() is not None:
+                res.add_error("%s died (status %s): %s" % (m.name, m.proc.returncode,
+                                                         m.log_tail(3)))
             print("  %-38s -s %-3d %s" % (CONFIGS[key], sessions, fmt_progress(res, msgs)),
                   flush=True)
-    finally:
-        if milter is not None:
-            milter.stop()
 
 
 def fmt_progress(res, msgs):
@@ -418,17 +431,17 @@ def parse_args(argv):
     return args
 
 
-def pick_ports(args):
-    if args.ports:
-        lo, hi = (int(x) for x in args.ports.split("-"))
-        p1 = mta.free_port(lo, hi + 1)
-        p2 = mta.free_port(p1 + 1, hi + 1)
-        return p1, p2
-    p1 = mta.free_port()
-    p2 = mta.free_port()
-    while p2 == p1:
-        p2 = mta.free_port()
-    return p1, p2
+def pick_ports(args, n):
+    """N distinct free loopback ports (from --ports LOW-HIGH if given)."""
+    ports = []
+    lo, hi = (int(x) for x in args.ports.split("-")) if args.ports else (None, None)
+    while len(ports) < n:
+        p = mta.free_port(lo, hi + 1) if lo is not None else mta.free_port()
+        if p not in ports:
+            ports.append(p)
+        if lo is not None:
+            lo = p + 1
+    return ports
 
 
 def report(args, results, ran):
@@ -534,19 +547,35 @@ def main(argv=None):
     status = 0
     results, ran = {}, []
     pf = None
+    milters = {}
     try:
-        pf_port, milter_port = pick_ports(args)
-        pf = mta.PrivatePostfix(os.path.join(work, "postfix"), pf_port, hostname="mx.bench.example")
-        print("milter_bench: Postfix on 127.0.0.1:%d, milters on port %d or in %s; "
-              "%d round(s)" % (pf_port, milter_port, work, args.rounds), flush=True)
+        ports = pick_ports(args, 2 * len(configs) + 1)
+        smtpd_ports, extra = {}, []
         for key in configs:
+            smtpd_ports[key] = ports.pop()
+            milter, smtpd_milters = make_milter(key, args, work, ports.pop())
             try:
-                run_config(key, args, pf, work, milter_port, results)
-                ran.append(key)
-            except (RuntimeError, mta.PostfixError) as e:
+                if milter is not None:
+                    milter.start()
+                    milters[key] = milter
+            except RuntimeError as e:
                 print("  %s: could not run: %s" % (CONFIGS[key], e), flush=True)
                 status = 1
-                ran.append(key)
+                continue
+            extra.append("127.0.0.1:%d inet n - n - - smtpd -o smtpd_milters=%s"
+                         % (smtpd_ports[key], smtpd_milters))
+            ran.append(key)
+        # The instance's own smtpd (no milter) is not measured; every
+        # configuration has an smtpd of its own.
+        pf = mta.PrivatePostfix(os.path.join(work, "postfix"), ports.pop(),
+                                params=postfix_globals(), hostname="mx.bench.example",
+                                master_extra=extra)
+        pf.start()
+        print("milter_bench: one Postfix, an smtpd per configuration (%s), in %s; "
+              "%d round(s), configurations interleaved" % (
+                  ", ".join("%s:%d" % (k, smtpd_ports[k]) for k in ran), work, args.rounds),
+              flush=True)
+        run_all(ran, args, pf, smtpd_ports, milters, results)
         if any(not r.times for r in results.values()):
             status = 1  # a series without one good round: nothing measured
         report(args, results, ran)
@@ -557,6 +586,8 @@ def main(argv=None):
     finally:
         if pf is not None:
             pf.stop()
+        for m in milters.values():
+            m.stop()
         if args.keep:
             print("milter_bench: kept %s" % work)
         else:

@@ -93,7 +93,7 @@ start_milter() {
 		useradd --system --user-group --no-create-home --home-dir /nonexistent \
 		    --shell /usr/sbin/nologin "$MILTER_USER"
 	fi
-	"$build/smtpreply-milter" -t | head -n 2
+	"$build/smtpreply-milter" -t -u "$MILTER_USER" -p "$MILTER_SOCKET" | head -n 2
 	"$build/smtpreply-milter" -u "$MILTER_USER" -p "$MILTER_SOCKET"
 	i=0
 	while [ $i -lt 50 ] && ! [ -s "$MILTER_PIDFILE" ]; do

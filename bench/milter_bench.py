@@ -181,15 +181,7 @@ class Milter:
         return mta.port_open("127.0.0.1", port, 0.5)
 
     def stop(self, timeout=10.0):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        mta.stop_process(self.proc, timeout)
         self.proc = None
 
     def log_tail(self, n=15):

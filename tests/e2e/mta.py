@@ -225,6 +225,56 @@ def _who_listens(port):
     return (": " + ", ".join(who)) if who else ""
 
 
+def read_log(path, since=0):
+    """The text of log file path from byte offset since ("" if none yet)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(since)
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def log_size(path):
+    """The size of log file path (0 if none yet): an offset for wait_for_line."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def wait_for_line(path, regex, timeout=10.0, since=0, gave_up=None):
+    """Wait until a line of log file path (from offset since) matches regex;
+    return the re.Match, or None after timeout seconds or as soon as gave_up()
+    (optional) is true and the log still has no such line."""
+    rx = re.compile(regex)
+    deadline = time.monotonic() + timeout
+    while True:
+        stop = gave_up is not None and gave_up()
+        for line in read_log(path, since).splitlines():
+            m = rx.search(line)
+            if m:
+                return m
+        if stop or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+def stop_process(proc, timeout=10.0):
+    """SIGTERM to a subprocess.Popen, SIGKILL after timeout seconds; returns
+    its exit status (None if proc is None)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
 class PrivatePostfix:
     """A private Postfix instance listening on 127.0.0.1:port.
 
@@ -558,39 +608,17 @@ class PrivatePostfix:
     # ---- log -----------------------------------------------------------------
     def maillog(self):
         """The whole log of this instance (str; "" if none yet)."""
-        try:
-            with open(self.log_file, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_file)
 
     def log_offset(self):
         """Current size of the log; pass as since= to wait_log to look only at
         what is written afterwards."""
-        try:
-            return os.path.getsize(self.log_file)
-        except OSError:
-            return 0
+        return log_size(self.log_file)
 
     def wait_log(self, regex, timeout=10.0, since=0):
         """Wait until a log line (from byte offset since) matches regex; return
         the re.Match (its .string is the line), or None after timeout seconds."""
-        rx = re.compile(regex)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with open(self.log_file, "rb") as f:
-                    f.seek(since)
-                    text = f.read().decode("utf-8", "replace")
-            except FileNotFoundError:
-                text = ""
-            for line in text.splitlines():
-                m = rx.search(line)
-                if m:
-                    return m
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.05)
+        return wait_for_line(self.log_file, regex, timeout, since)
 
     def _tail(self, n=30):
         parts = []

@@ -62,48 +62,24 @@ class Milter:
         return self
 
     def log(self):
-        try:
-            with open(self.log_file, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return mta.read_log(self.log_file)
 
     def log_offset(self):
-        try:
-            return os.path.getsize(self.log_file)
-        except OSError:
-            return 0
+        return mta.log_size(self.log_file)
 
     def wait_log(self, regex, timeout=10.0, since=0):
-        rx = re.compile(regex)
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.log()[since:] if since else self.log()
-            for line in text.splitlines():
-                m = rx.search(line)
-                if m:
-                    return m
-            if time.monotonic() >= deadline or (self.proc and self.proc.poll() is not None
-                                                and not rx.search(self.log())):
-                return None
-            time.sleep(0.05)
+        return mta.wait_for_line(self.log_file, regex, timeout, since,
+                                 gave_up=lambda: self.proc is not None
+                                 and self.proc.poll() is not None)
 
     def signal(self, sig):
         self.proc.send_signal(sig)
 
     def stop(self, timeout=15.0):
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        rc = self.proc.returncode
-        self.proc = None
-        self.logf.close()
+        rc = mta.stop_process(self.proc, timeout)
+        if self.proc is not None:
+            self.proc = None
+            self.logf.close()
         return rc
 
 

@@ -22,6 +22,7 @@
 
 #include "cmd_check.h"
 #include "json.h"
+#include "show.h"
 
 /* Exit statuses. */
 #define CHECK_CLEAN	0	/* no error (with --strict: no warning) */
@@ -42,10 +43,6 @@ struct check_run {
 	int status;		/* worst exit status so far */
 	unsigned long nreplies;	/* replies reported so far */
 };
-
-/* Ways of making bytes printable for people. */
-#define SHOW_BACKSLASH	0x01	/* '\\' as "\\\\" (so escapes are unambiguous) */
-#define SHOW_UTF8	0x02	/* valid UTF-8 as is, not as \xHH */
 
 static const char check_synopsis[] =
     "usage: smtpreply check [--phase P] [--milter] [--utf8] [--json] "
@@ -91,42 +88,6 @@ check_nomem(void)
 {
 	fputs("smtpreply: out of memory\n", stderr);
 	return CHECK_TROUBLE;
-}
-
-/*
- * Write LEN bytes at S to FP, made printable: CR, LF, HT as \r \n \t,
- * other control bytes and DEL as \xHH, bytes over 126 as \xHH unless
- * SHOW_UTF8 is set and they are valid UTF-8.
- */
-static void
-put_printable(FILE *fp, const char *s, size_t len, unsigned how)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	unsigned char c;
-
-	while (i < len) {
-		c = p[i];
-		if (c >= 0x80 && (how & SHOW_UTF8) &&
-		    (n = json_utf8_seqlen(p + i, len - i)) > 0) {
-			fwrite(p + i, 1, n, fp);
-			i += n;
-			continue;
-		}
-		if (c == '\\' && (how & SHOW_BACKSLASH))
-			fputs("\\\\", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c < 0x20 || c >= 0x7F)
-			fprintf(fp, "\\x%02X", (unsigned)c);
-		else
-			putc(c, fp);
-		i++;
-	}
 }
 
 /* Length of the NUL-terminated string in the fixed array BUF[SIZE]. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_audit.h"
 #include "cmd_check.h"
 
 #define EXIT_USAGE 2
@@ -22,6 +23,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "check", cmd_check, "check and normalize SMTP replies" },
+	{ "audit", cmd_audit, "audit the replies a mail server's logs record" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -112,6 +112,22 @@ struct sr_check {
 void sr_check(const struct sr_reply *r, const struct sr_options *o,
 	      struct sr_check *out);
 
+/*
+ * Check a reply whose basic code was not recorded, as logs and MTAs give
+ * some ("5.7.1 Message rejected": Postfix's cleanup log, the {rcpt_host}
+ * and {rcpt_addr} macros of a recipient Postfix rejected). TEXT[0..LEN)
+ * starts with the enhanced code (or with text when there is none). It is
+ * checked behind a stand-in code of the enhanced code's class (written
+ * to STAND_IN: "550", "450", "250"), and the diagnostics about the basic
+ * code (code-syntax, code-nonstandard, enhanced-class-mismatch,
+ * enhanced-unassociated, phase-unexpected-code, milter-code-class) are
+ * left out: nobody showed that code. Returns 0, or -1 when memory ran out
+ * (OUT then holds no diagnostic).
+ */
+int sr_check_without_code(const char *text, size_t len,
+			  const struct sr_options *o, struct sr_check *out,
+			  char stand_in[4]);
+
 /* The diagnostic with ID in C, or NULL. */
 const struct sr_diag *sr_check_find(const struct sr_check *c,
 				    enum sr_diag_id id);

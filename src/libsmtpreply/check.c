@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -567,4 +568,74 @@ const struct sr_diag *sr_check_find(const struct sr_check *c,
 		if (c->diags[i].id == id)
 			return &c->diags[i];
 	return NULL;
+}
+
+/* Leave out the diagnostics about a basic code nobody showed us. */
+static void drop_code_diags(struct sr_check *c)
+{
+	size_t i, o = 0;
+
+	c->errors = c->warnings = c->infos = 0;
+	for (i = 0; i < c->ndiags; i++) {
+		switch (c->diags[i].id) {
+		case SR_D_CODE_SYNTAX:
+		case SR_D_CODE_NONSTANDARD:
+		case SR_D_ENHANCED_CLASS_MISMATCH:
+		case SR_D_ENHANCED_UNASSOCIATED:
+		case SR_D_PHASE_UNEXPECTED_CODE:
+		case SR_D_MILTER_CODE_CLASS:
+			continue;
+		default:
+			break;
+		}
+		c->diags[o] = c->diags[i];
+		switch (sr_diag_severity(c->diags[o].id)) {
+		case SR_SEV_ERROR:
+			c->errors++;
+			break;
+		case SR_SEV_WARNING:
+			c->warnings++;
+			break;
+		default:
+			c->infos++;
+			break;
+		}
+		o++;
+	}
+	c->ndiags = o;
+}
+
+int sr_check_without_code(const char *text, size_t len,
+			  const struct sr_options *o, struct sr_check *out,
+			  char stand_in[4])
+{
+	char stack[1024], *buf = stack;
+	struct sr_reply r;
+	int rc = 0;
+
+	out->ndiags = 0;
+	out->errors = out->warnings = out->infos = 0;
+	/* A code of the enhanced code's class that every phase expects. */
+	stand_in[0] = len > 0 && (text[0] == '2' || text[0] == '4') ? text[0] :
+	    '5';
+	stand_in[1] = '5';
+	stand_in[2] = '0';
+	stand_in[3] = '\0';
+	if (len > SIZE_MAX - 5)
+		return -1;
+	if (len + 4 > sizeof(stack) && (buf = malloc(len + 4)) == NULL)
+		return -1;
+	memcpy(buf, stand_in, 3);
+	buf[3] = ' ';
+	memcpy(buf + 4, text, len);
+	if (sr_reply_parse(&r, buf, len + 4) != 0)
+		rc = -1;
+	else {
+		sr_check(&r, o, out);
+		drop_code_diags(out);
+	}
+	sr_reply_release(&r);
+	if (buf != stack)
+		free(buf);
+	return rc;
 }

@@ -34,41 +34,6 @@ static bool looks_enhanced(const char *s, size_t len)
 	return dot;
 }
 
-/* Drop the diagnostics about a basic code the MTA did not show. */
-static void drop_code_diags(struct sr_check *c)
-{
-	size_t i, o = 0;
-
-	c->errors = c->warnings = c->infos = 0;
-	for (i = 0; i < c->ndiags; i++) {
-		switch (c->diags[i].id) {
-		case SR_D_CODE_SYNTAX:
-		case SR_D_CODE_NONSTANDARD:
-		case SR_D_ENHANCED_CLASS_MISMATCH:
-		case SR_D_ENHANCED_UNASSOCIATED:
-		case SR_D_PHASE_UNEXPECTED_CODE:
-		case SR_D_MILTER_CODE_CLASS:
-			continue;
-		default:
-			break;
-		}
-		c->diags[o] = c->diags[i];
-		switch (sr_diag_severity(c->diags[o].id)) {
-		case SR_SEV_ERROR:
-			c->errors++;
-			break;
-		case SR_SEV_WARNING:
-			c->warnings++;
-			break;
-		default:
-			c->infos++;
-			break;
-		}
-		o++;
-	}
-	c->ndiags = o;
-}
-
 int audit_mta_reject(const char *host, const char *addr, bool utf8,
 		     struct audit_reply *out)
 {
@@ -97,37 +62,18 @@ int audit_mta_reject(const char *host, const char *addr, bool utf8,
 		sr_reply_release(&r);
 		return 0;
 	}
-	/*
-	 * Postfix: enhanced code and text. A stand-in basic code of the
-	 * enhanced code's class lets the engine judge the rest.
-	 */
+	/* Postfix: enhanced code and text, no basic code. */
 	if (looks_enhanced(host, hlen)) {
 		memcpy(out->reply, host, hlen);
 		out->len = hlen;
 		if (alen > 0)
 			out->reply[out->len++] = ' ';
-		code[0] = host[0] == '4' ? '4' : '5';
-	} else {
-		code[0] = '5';
 	}
 	memcpy(out->reply + out->len, addr != NULL ? addr : "", alen);
 	out->len += alen;
 	out->reply[out->len] = '\0';
-	code[1] = '5';
-	code[2] = '0';
-	code[3] = '\0';
-	/* Parse "code reply" as the client would have read it, minus the code. */
-	{
-		char wire[sizeof(out->reply) + 4];
-
-		memcpy(wire, code, 3);
-		wire[3] = ' ';
-		memcpy(wire + 4, out->reply, out->len);
-		if (sr_reply_parse(&r, wire, out->len + 4) != 0)
-			return -1;
-		sr_check(&r, &o, &out->chk);
-		sr_reply_release(&r);
-	}
-	drop_code_diags(&out->chk);
+	if (sr_check_without_code(out->reply, out->len, &o, &out->chk,
+	    code) != 0)
+		return -1;
 	return 0;
 }

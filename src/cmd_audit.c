@@ -1,0 +1,626 @@
+/*
+ * cmd_audit.c - "smtpreply audit": the replies a mail log records, checked.
+ *
+ * One pass over each file (plain or gzip, told by content), line by line
+ * in fixed buffers: logline.c finds the reply a line records, the engine
+ * checks it for its phase, auditstat.c counts it in bounded memory. The
+ * report is a set of aligned tables for people, or one JSON object with
+ * --json. Log bytes are data: escaped on output, never a format string.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <smtpreply/smtpreply.h>
+
+#include "auditstat.h"
+#include "cmd_audit.h"
+#include "json.h"
+#include "logline.h"
+#include "logread.h"
+#include "show.h"
+
+#define AUDIT_CLEAN	0
+#define AUDIT_FOUND	1
+#define AUDIT_TROUBLE	2
+
+#define TOP_DEFAULT	5
+#define TOP_MAX		100
+
+enum fail_on { FAIL_ON_ERROR, FAIL_ON_WARNING, FAIL_ON_NEVER };
+
+struct file_result {
+	const char *name;
+	unsigned long long lines;
+	bool gzip;
+	const char *error;	/* NULL, or what went wrong */
+	char errbuf[200];
+};
+
+struct audit_run {
+	bool json;
+	bool utf8;
+	int direction;		/* -1 any, else enum log_direction */
+	uint64_t since, until;	/* 0: no bound */
+	int year;		/* for classic syslog stamps */
+	size_t top;
+	enum fail_on fail_on;
+	struct audit_stats *st;
+	unsigned long long filtered;	/* reply lines left out by filters */
+	unsigned long long undated;	/* ... of them: no timestamp to judge */
+	struct file_result *files;
+	size_t nfiles;
+	bool trouble;
+};
+
+static const char audit_synopsis[] =
+    "usage: smtpreply audit [--json] [--direction local|remote] [--since T] "
+    "[--until T]\n"
+    "                       [--top N] [--fail-on error|warning|never] "
+    "[--utf8] [--year Y]\n"
+    "                       [FILE ...]\n";
+
+static void audit_usage(FILE *fp)
+{
+	fputs(audit_synopsis, fp);
+	fputs("\n"
+	    "Read Postfix, sendmail and Exim logs (plain or gzip-compressed; standard\n"
+	    "input when there is no FILE, or for '-'), check every SMTP reply they\n"
+	    "record against RFC 5321/3463 and report: replies by direction (local:\n"
+	    "this server's replies; remote: the replies of the servers it delivers to),\n"
+	    "phase and code, non-standard codes, diagnostics with examples and the\n"
+	    "normalized reply, and the peers that send the most non-conforming\n"
+	    "replies.\n"
+	    "\n"
+	    "  -j, --json           one JSON object instead of tables\n"
+	    "  -d, --direction D    only local or only remote replies\n"
+	    "  -S, --since T        only lines from T on (YYYY-MM-DD[ hh:mm[:ss]])\n"
+	    "  -U, --until T        only lines up to T (a date alone: to its end)\n"
+	    "  -t, --top N          examples per diagnostic (at most 10) and peers\n"
+	    "                       to show (default 5)\n"
+	    "  -f, --fail-on L      exit 1 when a reply has an error (default),\n"
+	    "                       a warning or error ('warning'), or never\n"
+	    "  -u, --utf8           the server allows UTF-8 text (SMTPUTF8)\n"
+	    "  -y, --year Y         the year of classic syslog timestamps, which\n"
+	    "                       carry none (default: this year)\n"
+	    "  -h, --help           print this help and exit\n"
+	    "\n"
+	    "Exit status: 0 nothing found (per --fail-on), 1 found, 2 bad usage or a\n"
+	    "file that could not be read.\n", fp);
+}
+
+static int usage_error(void)
+{
+	fputs(audit_synopsis, stderr);
+	fputs("Try 'smtpreply audit --help' for more information.\n", stderr);
+	return AUDIT_TROUBLE;
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+static bool keep(struct audit_run *run, const struct log_reply *r)
+{
+	uint64_t t;
+
+	if (run->direction >= 0 && (int)r->dir != run->direction)
+		return false;
+	if (run->since == 0 && run->until == 0)
+		return true;
+	t = log_time_key(r->stamp, r->stamp_len, run->year);
+	if (t == 0) {
+		run->undated++;
+		return false;
+	}
+	return (run->since == 0 || t >= run->since) &&
+	    (run->until == 0 || t <= run->until);
+}
+
+static void audit_fd(struct audit_run *run, int fd, struct file_result *fr)
+{
+	struct logread *lr = logread_open(fd, fr->name);
+	struct log_reply r;
+	const char *line;
+	size_t len;
+	int rc;
+
+	if (lr == NULL) {
+		fr->error = "out of memory";
+		return;
+	}
+	while ((rc = logread_next(lr, &line, &len)) > 0) {
+		fr->lines++;
+		if (!log_parse_line(line, len, &r))
+			continue;
+		run->st->recognized++;
+		if (!keep(run, &r)) {
+			run->filtered++;
+			continue;
+		}
+		audit_stats_add(run->st, &r);
+	}
+	if (rc < 0) {
+		snprintf(fr->errbuf, sizeof(fr->errbuf), "%s", logread_error(lr));
+		fr->error = fr->errbuf;
+	}
+	fr->gzip = logread_gzip(lr);
+	run->st->lines += fr->lines;
+	run->st->long_lines += logread_long_lines(lr);
+	logread_close(lr);
+}
+
+static void audit_file(struct audit_run *run, struct file_result *fr)
+{
+	int fd;
+
+	if (strcmp(fr->name, "-") == 0) {
+		fr->name = "(standard input)";
+		audit_fd(run, STDIN_FILENO, fr);
+	} else if ((fd = open(fr->name, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(fr->errbuf, sizeof(fr->errbuf), "%s", strerror(errno));
+		fr->error = fr->errbuf;
+	} else {
+		audit_fd(run, fd, fr);
+		close(fd);
+	}
+	if (fr->error != NULL) {
+		fprintf(stderr, "smtpreply audit: %s: %s\n", fr->name, fr->error);
+		run->trouble = true;
+	}
+}
+
+/* ---- the text report ------------------------------------------------------ */
+
+static void rule(FILE *fp, const char *title, const char *right)
+{
+	fprintf(fp, "\n%-40s %12s\n", title, right);
+}
+
+static void row(FILE *fp, const char *label, unsigned long long n,
+		const char *note)
+{
+	fprintf(fp, "  %-38s %12llu%s%s\n", label, n, note != NULL ? "  " : "",
+	    note != NULL ? note : "");
+}
+
+static double share(unsigned long long part, unsigned long long whole)
+{
+	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void text_examples(FILE *fp, const struct audit_run *run,
+			  enum sr_diag_id id)
+{
+	const struct audit_stats *st = run->st;
+	size_t i, n = st->nex[id] < run->top ? st->nex[id] : run->top;
+
+	for (i = 0; i < n; i++) {
+		const struct audit_example *e = &st->ex[id][i];
+		unsigned how = run->utf8 ? SHOW_UTF8 : 0;
+
+		fputs("      ", fp);
+		put_printable(fp, e->reply, e->len, how);
+		fprintf(fp, "\n        (%s, %s%s%s, %llu time%s)", log_direction_name(e->dir),
+		    log_phase_name(e->phase), e->peer[0] ? ", from " : "",
+		    e->peer[0] ? e->peer : "", e->count, e->count == 1 ? "" : "s");
+		if (e->sugg_len > 0) {
+			fputs(" -> ", fp);
+			put_printable(fp, e->suggestion, e->sugg_len, how);
+		}
+		fputc('\n', fp);
+	}
+}
+
+static void text_report(FILE *fp, const struct audit_run *run)
+{
+	const struct audit_stats *st = run->st;
+	const struct audit_peer *top[TOP_MAX];
+	char label[64];
+	size_t i, n;
+	int c, p, d;
+
+	fprintf(fp, "smtpreply audit: %llu lines read", st->lines);
+	if (run->nfiles > 1)
+		fprintf(fp, " from %zu files", run->nfiles);
+	fprintf(fp, ", %llu reply lines recognized, %llu replies audited",
+	    st->recognized, st->replies);
+	if (run->filtered > 0)
+		fprintf(fp, " (%llu left out by --direction/--since/--until%s)",
+		    run->filtered, run->undated > 0 ? ", some without a timestamp" : "");
+	fputs("\n", fp);
+	fprintf(fp, "%llu replies (%.1f%%) have an error, %llu more (%.1f%%) a "
+	    "warning\n", st->with_error, share(st->with_error, st->replies),
+	    st->with_warning, share(st->with_warning, st->replies));
+	if (st->long_lines > 0)
+		fprintf(fp, "%llu lines over %d bytes were cut\n", st->long_lines,
+		    LOGREAD_LINE_MAX);
+
+	rule(fp, "Replies by direction", "count");
+	for (d = 0; d < LOG_DIR__COUNT; d++)
+		row(fp, log_direction_name((enum log_direction)d), st->by_dir[d],
+		    d == LOG_DIR_LOCAL ? "this server's replies" :
+		    "replies of the servers it delivers to");
+
+	rule(fp, "Replies by phase", "count");
+	for (p = 1; p < LOG_PHASE__COUNT; p++)
+		if (st->by_phase[p] > 0)
+			row(fp, log_phase_name((enum log_phase)p), st->by_phase[p],
+			    NULL);
+	if (st->by_phase[LOG_PHASE_NONE] > 0)
+		row(fp, "(not in the log)", st->by_phase[LOG_PHASE_NONE], NULL);
+
+	rule(fp, "Replies by basic code", "count");
+	for (c = 0; c < 1000; c++) {
+		const struct sr_basic_info *b;
+
+		if (st->by_code[c] == 0)
+			continue;
+		b = sr_registry_basic((unsigned)c);
+		snprintf(label, sizeof(label), "%03d", c);
+		row(fp, label, st->by_code[c], b != NULL ? b->meaning : NULL);
+	}
+	if (st->no_code > 0)
+		row(fp, "(no basic code in the log)", st->no_code,
+		    "enhanced code and text only");
+
+	rule(fp, "Non-standard basic codes", "count");
+	for (c = 0, n = 0; c < 1000; c++) {
+		const struct sr_basic_info *b;
+
+		if (st->nonstandard[c] == 0)
+			continue;
+		b = sr_registry_basic((unsigned)c);
+		snprintf(label, sizeof(label), "%03d", c);
+		row(fp, label, st->nonstandard[c], b != NULL ? b->meaning :
+		    "no known meaning");
+		n++;
+	}
+	if (n == 0)
+		fputs("  (none)\n", fp);
+
+	rule(fp, "Diagnostics", "replies");
+	for (d = 0, n = 0; d < SR_D__COUNT; d++) {
+		enum sr_diag_id id = (enum sr_diag_id)d;
+
+		if (st->diag[d] == 0)
+			continue;
+		snprintf(label, sizeof(label), "%-30s %s", sr_diag_name(id),
+		    sr_severity_name(sr_diag_severity(id)));
+		row(fp, label, st->diag[d], NULL);
+		text_examples(fp, run, id);
+		n++;
+	}
+	if (n == 0)
+		fputs("  (none)\n", fp);
+
+	rule(fp, "Peers with the most non-conforming replies", "replies");
+	n = audit_stats_top_peers(st, top, run->top);
+	for (i = 0; i < n; i++)
+		row(fp, top[i]->name, top[i]->bad, top[i]->err > 0 ?
+		    "(at most; the count may include other peers')" : NULL);
+	if (n == 0)
+		fputs("  (none)\n", fp);
+	if (st->check_failed > 0)
+		fprintf(fp, "\n%llu replies could not be checked (out of memory)\n",
+		    st->check_failed);
+}
+
+/* ---- the JSON report -------------------------------------------------------- */
+
+static void json_count(struct json_writer *w, const char *key,
+		       unsigned long long v)
+{
+	json_key(w, key);
+	json_uint(w, v);
+}
+
+static void json_report(FILE *fp, const struct audit_run *run)
+{
+	const struct audit_stats *st = run->st;
+	const struct audit_peer *top[TOP_MAX];
+	struct json_writer w;
+	char key[8];
+	size_t i, n;
+	int c, d;
+
+	json_init(&w, fp);
+	json_begin_object(&w);
+	json_count(&w, "lines", st->lines);
+	json_count(&w, "recognized", st->recognized);
+	json_count(&w, "replies", st->replies);
+	json_count(&w, "filtered", run->filtered);
+	json_count(&w, "long_lines", st->long_lines);
+	json_count(&w, "with_error", st->with_error);
+	json_count(&w, "with_warning", st->with_warning);
+	json_key(&w, "files");
+	json_begin_array(&w);
+	for (i = 0; i < run->nfiles; i++) {
+		const struct file_result *fr = &run->files[i];
+
+		json_begin_object(&w);
+		json_key(&w, "name");
+		json_cstring(&w, fr->name);
+		json_count(&w, "lines", fr->lines);
+		json_key(&w, "gzip");
+		json_bool(&w, fr->gzip);
+		json_key(&w, "error");
+		json_cstring(&w, fr->error);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_key(&w, "by_direction");
+	json_begin_object(&w);
+	for (d = 0; d < LOG_DIR__COUNT; d++)
+		json_count(&w, log_direction_name((enum log_direction)d),
+		    st->by_dir[d]);
+	json_end_object(&w);
+	json_key(&w, "by_phase");
+	json_begin_object(&w);
+	for (d = 1; d < LOG_PHASE__COUNT; d++)
+		json_count(&w, log_phase_name((enum log_phase)d), st->by_phase[d]);
+	json_count(&w, "none", st->by_phase[LOG_PHASE_NONE]);
+	json_end_object(&w);
+	json_key(&w, "by_code");
+	json_begin_object(&w);
+	for (c = 0; c < 1000; c++) {
+		if (st->by_code[c] == 0)
+			continue;
+		snprintf(key, sizeof(key), "%03d", c);
+		json_count(&w, key, st->by_code[c]);
+	}
+	json_end_object(&w);
+	json_count(&w, "no_code", st->no_code);
+	json_key(&w, "nonstandard");
+	json_begin_object(&w);
+	for (c = 0; c < 1000; c++) {
+		if (st->nonstandard[c] == 0)
+			continue;
+		snprintf(key, sizeof(key), "%03d", c);
+		json_count(&w, key, st->nonstandard[c]);
+	}
+	json_end_object(&w);
+	json_key(&w, "meanings");
+	json_begin_object(&w);
+	for (c = 0; c < 1000; c++) {
+		const struct sr_basic_info *b;
+
+		if (st->nonstandard[c] == 0 || (b = sr_registry_basic((unsigned)c)) == NULL)
+			continue;
+		snprintf(key, sizeof(key), "%03d", c);
+		json_key(&w, key);
+		json_cstring(&w, b->meaning);
+	}
+	json_end_object(&w);
+	json_key(&w, "diagnostics");
+	json_begin_object(&w);
+	for (d = 0; d < SR_D__COUNT; d++)
+		if (st->diag[d] > 0)
+			json_count(&w, sr_diag_name((enum sr_diag_id)d), st->diag[d]);
+	json_end_object(&w);
+	json_key(&w, "severities");
+	json_begin_object(&w);
+	for (d = 0; d < SR_D__COUNT; d++) {
+		if (st->diag[d] == 0)
+			continue;
+		json_key(&w, sr_diag_name((enum sr_diag_id)d));
+		json_cstring(&w, sr_severity_name(sr_diag_severity((enum sr_diag_id)d)));
+	}
+	json_end_object(&w);
+	json_key(&w, "examples");
+	json_begin_object(&w);
+	for (d = 0; d < SR_D__COUNT; d++) {
+		if (st->nex[d] == 0)
+			continue;
+		json_key(&w, sr_diag_name((enum sr_diag_id)d));
+		json_begin_array(&w);
+		n = st->nex[d] < run->top ? st->nex[d] : run->top;
+		for (i = 0; i < n; i++) {
+			const struct audit_example *e = &st->ex[d][i];
+
+			json_begin_object(&w);
+			json_key(&w, "reply");
+			json_string(&w, e->reply, e->len);
+			json_key(&w, "normalized");
+			if (e->sugg_len > 0)
+				json_string(&w, e->suggestion, e->sugg_len);
+			else
+				json_null(&w);
+			json_key(&w, "direction");
+			json_cstring(&w, log_direction_name(e->dir));
+			json_key(&w, "phase");
+			json_cstring(&w, e->phase == LOG_PHASE_NONE ? NULL :
+			    log_phase_name(e->phase));
+			json_key(&w, "peer");
+			json_cstring(&w, e->peer[0] ? e->peer : NULL);
+			json_count(&w, "count", e->count);
+			json_end_object(&w);
+		}
+		json_end_array(&w);
+	}
+	json_end_object(&w);
+	json_key(&w, "peers");
+	json_begin_array(&w);
+	n = audit_stats_top_peers(st, top, run->top);
+	for (i = 0; i < n; i++) {
+		json_begin_object(&w);
+		json_key(&w, "peer");
+		json_cstring(&w, top[i]->name);
+		json_count(&w, "nonconforming", top[i]->bad);
+		json_count(&w, "overestimate", top[i]->err);
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_end_object(&w);
+	fputc('\n', fp);
+}
+
+/* ---- options ----------------------------------------------------------------- */
+
+static int this_year(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return 1970;
+	return tm.tm_year + 1900;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "direction", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "top", required_argument, NULL, 't' },
+		{ "fail-on", required_argument, NULL, 'f' },
+		{ "utf8", no_argument, NULL, 'u' },
+		{ "year", required_argument, NULL, 'y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct audit_run run;
+	char *stdin_name[] = { (char *)"-" };
+	char **names, *end;
+	long v;
+	size_t i;
+	int ch, status;
+
+	memset(&run, 0, sizeof(run));
+	run.direction = -1;
+	run.top = TOP_DEFAULT;
+	run.year = this_year();
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":jd:S:U:t:f:uy:h", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			run.json = true;
+			break;
+		case 'd':
+			if (strcmp(optarg, "local") == 0)
+				run.direction = LOG_DIR_LOCAL;
+			else if (strcmp(optarg, "remote") == 0)
+				run.direction = LOG_DIR_REMOTE;
+			else {
+				fprintf(stderr, "smtpreply audit: --direction: "
+				    "'local' or 'remote', not '%s'\n", optarg);
+				return usage_error();
+			}
+			break;
+		case 'S':
+		case 'U':
+			if (log_time_arg(optarg, ch == 'U') == 0) {
+				fprintf(stderr, "smtpreply audit: %s: a time such "
+				    "as 2026-12-01, 2026-12-01 19:57 or "
+				    "2026-12-01T19:57:01, not '%s'\n", ch == 'S' ?
+				    "--since" : "--until", optarg);
+				return usage_error();
+			}
+			if (ch == 'S')
+				run.since = log_time_arg(optarg, false);
+			else
+				run.until = log_time_arg(optarg, true);
+			break;
+		case 't':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 0 || v > TOP_MAX) {
+				fprintf(stderr, "smtpreply audit: --top: a number "
+				    "from 0 to %d, not '%s'\n", TOP_MAX, optarg);
+				return usage_error();
+			}
+			run.top = (size_t)v;
+			break;
+		case 'f':
+			if (strcmp(optarg, "error") == 0)
+				run.fail_on = FAIL_ON_ERROR;
+			else if (strcmp(optarg, "warning") == 0)
+				run.fail_on = FAIL_ON_WARNING;
+			else if (strcmp(optarg, "never") == 0)
+				run.fail_on = FAIL_ON_NEVER;
+			else {
+				fprintf(stderr, "smtpreply audit: --fail-on: "
+				    "'error', 'warning' or 'never', not '%s'\n",
+				    optarg);
+				return usage_error();
+			}
+			break;
+		case 'u':
+			run.utf8 = true;
+			break;
+		case 'y':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 1 || v > 9999) {
+				fprintf(stderr, "smtpreply audit: --year: a year, "
+				    "not '%s'\n", optarg);
+				return usage_error();
+			}
+			run.year = (int)v;
+			break;
+		case 'h':
+			audit_usage(stdout);
+			return fflush(stdout) == 0 ? AUDIT_CLEAN : AUDIT_TROUBLE;
+		case ':':
+			fprintf(stderr, "smtpreply audit: option %s needs an "
+			    "argument\n", argv[optind - 1]);
+			return usage_error();
+		default:
+			fprintf(stderr, "smtpreply audit: unknown option %s\n",
+			    argv[optind - 1]);
+			return usage_error();
+		}
+	}
+	if (run.since != 0 && run.until != 0 && run.since > run.until) {
+		fputs("smtpreply audit: --since is after --until\n", stderr);
+		return usage_error();
+	}
+	names = optind < argc ? argv + optind : stdin_name;
+	run.nfiles = optind < argc ? (size_t)(argc - optind) : 1;
+	run.files = calloc(run.nfiles, sizeof(*run.files));
+	run.st = malloc(sizeof(*run.st));
+	if (run.files == NULL || run.st == NULL) {
+		fputs("smtpreply: out of memory\n", stderr);
+		free(run.files);
+		free(run.st);
+		return AUDIT_TROUBLE;
+	}
+	audit_stats_init(run.st, run.utf8);
+	for (i = 0; i < run.nfiles; i++) {
+		run.files[i].name = names[i];
+		audit_file(&run, &run.files[i]);
+	}
+	if (run.json)
+		json_report(stdout, &run);
+	else
+		text_report(stdout, &run);
+
+	if (run.trouble)
+		status = AUDIT_TROUBLE;
+	else if (run.fail_on == FAIL_ON_ERROR && run.st->with_error > 0)
+		status = AUDIT_FOUND;
+	else if (run.fail_on == FAIL_ON_WARNING &&
+	    run.st->with_error + run.st->with_warning > 0)
+		status = AUDIT_FOUND;
+	else
+		status = AUDIT_CLEAN;
+	free(run.files);
+	free(run.st);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "smtpreply: standard output: %s\n",
+		    strerror(errno));
+		return AUDIT_TROUBLE;
+	}
+	return status;
+}

@@ -1,0 +1,744 @@
+/*
+ * logline.c - recognizers for the reply lines of Postfix, sendmail, Exim.
+ *
+ * A line is split into timestamp, host, tag ("postfix/smtpd[123]") and
+ * message; the tag picks the recognizer, which then looks for its marker
+ * at the one place the MTA writes it. The layouts, from the MTAs' sources:
+ *
+ *  Postfix smtpd, postscreen:
+ *   QID: reject: RCPT from CLIENT: 554 5.7.1 text; from=<a> to=<b> proto=...
+ *   (also reject_warning:, milter-reject:; postscreen's CLIENT is [ip]:port)
+ *  Postfix cleanup:
+ *   QID: milter-reject: END-OF-MESSAGE from CLIENT: 5.7.1 text; from=<a> ...
+ *   QID: reject: header Subject: x from CLIENT; from=<a> to=<b> ...: 5.7.1 text
+ *  Postfix smtp, lmtp:
+ *   QID: to=<b>, relay=..., status=bounced (host H[ip] said: 550 5.1.1 text
+ *        (in reply to RCPT TO command))
+ *   QID: host H[ip] refused to talk to me: 554 5.7.1 text
+ *  sendmail:
+ *   QID: ruleset=check_rcpt, arg1=<b>, relay=..., reject=550 5.7.1 text
+ *   QID: Milter: to=<b>, reject=550 5.7.1 text
+ *   QID: to=<b>, ..., relay=H. [ip], dsn=4.7.1, stat=Deferred: 451 4.7.1 text
+ *  Exim (its own main log, or through syslog):
+ *   ... H=mx.example.com [ip]: SMTP error from remote mail server after
+ *       RCPT TO:<b>: 550 5.1.1 text
+ */
+#include <string.h>
+
+#include "logline.h"
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The first S[0..N) in P[0..LEN), or NULL. */
+static const char *find(const char *p, size_t len, const char *s, size_t n)
+{
+	return n <= len ? memmem(p, len, s, n) : NULL;
+}
+
+#define FIND(p, len, lit) find((p), (len), (lit), sizeof(lit) - 1)
+
+/* The last S[0..N) in P[0..LEN), or NULL. */
+static const char *find_last(const char *p, size_t len, const char *s,
+			     size_t n)
+{
+	const char *last = NULL, *q = p;
+
+	while ((q = find(q, len - (size_t)(q - p), s, n)) != NULL) {
+		last = q;
+		q++;
+	}
+	return last;
+}
+
+#define FIND_LAST(p, len, lit) find_last((p), (len), (lit), sizeof(lit) - 1)
+
+static bool starts(const char *p, size_t len, const char *s, size_t n)
+{
+	return len >= n && memcmp(p, s, n) == 0;
+}
+
+#define STARTS(p, len, lit) starts((p), (len), (lit), sizeof(lit) - 1)
+
+/* "550 ", "550-", "550" at the end: a reply with its basic code. */
+static bool code_at(const char *p, size_t len)
+{
+	return len >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
+	    (len == 3 || p[3] == ' ' || p[3] == '-');
+}
+
+/* A token that starts like an enhanced code: "5.7.1 ..." (a digit, a dot). */
+static bool enhanced_at(const char *p, size_t len)
+{
+	return len >= 2 && is_digit(p[0]) && p[1] == '.';
+}
+
+/* ---- the line header ---------------------------------------------------- */
+
+struct header {
+	const char *stamp;
+	size_t stamp_len;
+	const char *tag;	/* "postfix/smtpd" (without "[pid]") */
+	size_t tag_len;
+	const char *msg;	/* after "tag[pid]: " */
+	size_t msg_len;
+	bool exim_native;	/* Exim's own log: no host, no tag */
+};
+
+/* "Dec  1 19:57:01", "Dec 01 19:57:01": 15 bytes. */
+static bool classic_stamp(const char *p, size_t len)
+{
+	return len >= 16 && p[3] == ' ' && (p[4] == ' ' || is_digit(p[4])) &&
+	    is_digit(p[5]) && p[6] == ' ' && is_digit(p[7]) && p[9] == ':' &&
+	    p[12] == ':' && p[15] == ' ';
+}
+
+/* "2026-12-01T..." or "2026-12-01 19:57:01" (Exim). */
+static bool iso_date(const char *p, size_t len)
+{
+	return len >= 20 && is_digit(p[0]) && is_digit(p[3]) && p[4] == '-' &&
+	    p[7] == '-' && is_digit(p[8]) && is_digit(p[9]) &&
+	    (p[10] == 'T' || p[10] == ' ') && is_digit(p[11]) && p[13] == ':';
+}
+
+static bool parse_header(const char *p, size_t len, struct header *h)
+{
+	size_t i;
+	const char *sp, *colon;
+
+	memset(h, 0, sizeof(*h));
+	if (classic_stamp(p, len)) {
+		h->stamp = p;
+		h->stamp_len = 15;
+		i = 16;
+	} else if (iso_date(p, len) && p[10] == 'T') {
+		sp = memchr(p, ' ', len);
+		if (sp == NULL)
+			return false;
+		h->stamp = p;
+		h->stamp_len = (size_t)(sp - p);
+		i = h->stamp_len + 1;
+	} else if (iso_date(p, len) && p[10] == ' ' && p[16] == ':' &&
+	    p[19] == ' ') {
+		/* Exim's main log: "2026-12-01 19:57:01 [pid] id ..." */
+		h->stamp = p;
+		h->stamp_len = 19;
+		h->msg = p + 20;
+		h->msg_len = len - 20;
+		h->exim_native = true;
+		return true;
+	} else {
+		return false;
+	}
+	/* host, then "tag[pid]: " or "tag: " */
+	sp = memchr(p + i, ' ', len - i);
+	if (sp == NULL)
+		return false;
+	i = (size_t)(sp - p) + 1;
+	colon = FIND(p + i, len - i, ": ");
+	if (colon == NULL)
+		return false;
+	h->tag = p + i;
+	h->tag_len = (size_t)(colon - h->tag);
+	if (memchr(h->tag, ' ', h->tag_len) != NULL)
+		return false;
+	sp = memchr(h->tag, '[', h->tag_len);
+	if (sp != NULL)
+		h->tag_len = (size_t)(sp - h->tag);
+	h->msg = colon + 2;
+	h->msg_len = len - (size_t)(h->msg - p);
+	return true;
+}
+
+enum tag_kind {
+	TAG_OTHER,
+	TAG_POSTFIX_SMTPD,	/* smtpd, postscreen */
+	TAG_POSTFIX_CLEANUP,
+	TAG_POSTFIX_SMTP,	/* smtp, lmtp */
+	TAG_SENDMAIL,
+	TAG_EXIM
+};
+
+static bool tag_is(const char *t, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+
+	return n == k && memcmp(t, s, k) == 0;
+}
+
+static enum tag_kind classify_tag(const char *t, size_t n)
+{
+	const char *slash = memchr(t, '/', n);
+	const char *d;
+	size_t dn;
+
+	if (slash != NULL) {
+		/* "postfix/smtpd", "postfix-out/smtp" (multi-instance) */
+		if (!STARTS(t, n, "postfix"))
+			return TAG_OTHER;
+		d = slash + 1;
+		dn = n - (size_t)(d - t);
+		if (tag_is(d, dn, "smtpd") || tag_is(d, dn, "postscreen"))
+			return TAG_POSTFIX_SMTPD;
+		if (tag_is(d, dn, "cleanup"))
+			return TAG_POSTFIX_CLEANUP;
+		if (tag_is(d, dn, "smtp") || tag_is(d, dn, "lmtp"))
+			return TAG_POSTFIX_SMTP;
+		return TAG_OTHER;
+	}
+	if (tag_is(t, n, "sm-mta") || tag_is(t, n, "sendmail") ||
+	    tag_is(t, n, "sm-msp-queue"))
+		return TAG_SENDMAIL;
+	if (tag_is(t, n, "exim") || tag_is(t, n, "exim4"))
+		return TAG_EXIM;
+	return TAG_OTHER;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Skip "QUEUEID: " (or "NOQUEUE: "); the rest, or NULL. */
+static const char *after_qid(const char *m, size_t len, size_t *rest)
+{
+	size_t i = 0;
+
+	while (i < len && is_alnum(m[i]))
+		i++;
+	if (i == 0 || i + 2 > len || m[i] != ':' || m[i + 1] != ' ')
+		return NULL;
+	*rest = len - i - 2;
+	return m + i + 2;
+}
+
+static enum log_phase phase_word(const char *w, size_t n)
+{
+	if (tag_is(w, n, "RCPT"))
+		return LOG_PHASE_RCPT;
+	if (tag_is(w, n, "MAIL"))
+		return LOG_PHASE_MAIL;
+	if (tag_is(w, n, "CONNECT"))
+		return LOG_PHASE_CONNECT;
+	if (tag_is(w, n, "EHLO") || tag_is(w, n, "HELO"))
+		return LOG_PHASE_HELO;
+	if (tag_is(w, n, "DATA") || tag_is(w, n, "BDAT"))
+		return LOG_PHASE_DATA;
+	if (tag_is(w, n, "END-OF-MESSAGE"))
+		return LOG_PHASE_EOM;
+	return LOG_PHASE_NONE;
+}
+
+/* End of a Postfix reply: the first "; from=<" etc., or the end. */
+static size_t postfix_reply_end(const char *r, size_t len)
+{
+	static const char *const tails[] = {
+		"; from=<", "; to=<", "; proto=", "; helo=<"
+	};
+	size_t end = len, i;
+
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		const char *t = find(r, end, tails[i], strlen(tails[i]));
+
+		if (t != NULL)
+			end = (size_t)(t - r);
+	}
+	return end;
+}
+
+/* Copy a peer "name[ip]" (or "name. [ip]", "name [ip]") into OUT. */
+static void set_peer(struct log_reply *out, const char *name, size_t nlen,
+		     const char *ip, size_t iplen)
+{
+	size_t o = 0;
+
+	while (nlen > 0 && name[nlen - 1] == '.')
+		nlen--;		/* sendmail's "mx.example.com." */
+	if (nlen > LOG_PEER_MAX - 1)
+		nlen = LOG_PEER_MAX - 1;
+	memcpy(out->peer, name, nlen);
+	o = nlen;
+	if (ip != NULL && iplen > 0 && o + iplen + 2 < LOG_PEER_MAX) {
+		out->peer[o++] = '[';
+		memcpy(out->peer + o, ip, iplen);
+		o += iplen;
+		out->peer[o++] = ']';
+	}
+	out->peer[o] = '\0';
+}
+
+/* ---- Postfix ----------------------------------------------------------- */
+
+/* "QID: reject: PHASE from CLIENT: REPLY; from=<..." (smtpd, cleanup). */
+static bool postfix_reject(const char *m, size_t len, bool cleanup,
+			   struct log_reply *out)
+{
+	const char *r, *sp, *c;
+	size_t n, k;
+
+	if ((r = after_qid(m, len, &n)) == NULL)
+		return false;
+	if (STARTS(r, n, "reject: "))
+		k = 8;
+	else if (!cleanup && STARTS(r, n, "reject_warning: "))
+		k = 16;
+	else if (STARTS(r, n, "milter-reject: "))
+		k = 15;
+	else
+		return false;
+	r += k;
+	n -= k;
+	if (cleanup && (STARTS(r, n, "header ") || STARTS(r, n, "body ") ||
+	    STARTS(r, n, "mime-header ") || STARTS(r, n, "nested-header "))) {
+		/* header/body checks: the reply closes the line, after "...>: " */
+		c = FIND_LAST(r, n, ">: ");
+		if (c == NULL || !enhanced_at(c + 3, n - (size_t)(c + 3 - r)))
+			return false;
+		out->reply = c + 3;
+		out->reply_len = n - (size_t)(c + 3 - r);
+		out->phase = LOG_PHASE_EOM;
+		out->has_code = code_at(out->reply, out->reply_len);
+		return true;
+	}
+	sp = memchr(r, ' ', n);
+	if (sp == NULL)
+		return false;
+	out->phase = phase_word(r, (size_t)(sp - r));
+	k = (size_t)(sp - r) + 1;
+	if (!STARTS(r + k, n - k, "from "))
+		return false;
+	k += 5;
+	/* CLIENT has no blank: "unknown[192.0.2.1]", "[192.0.2.1]:4321" */
+	for (c = r + k; c < r + n && *c != ' '; c++)
+		continue;
+	if (c == r + k || c >= r + n || c[-1] != ':')
+		return false;
+	r = c + 1;
+	n = len - (size_t)(r - m);
+	if (!(code_at(r, n) || (cleanup && enhanced_at(r, n))))
+		return false;
+	out->reply = r;
+	out->reply_len = postfix_reply_end(r, n);
+	out->has_code = code_at(r, n);
+	return true;
+}
+
+/* "(in reply to RCPT TO command)" -> RCPT. */
+static enum log_phase in_reply_to(const char *t, size_t n)
+{
+	if (STARTS(t, n, "MAIL FROM command"))
+		return LOG_PHASE_MAIL;
+	if (STARTS(t, n, "RCPT TO command"))
+		return LOG_PHASE_RCPT;
+	if (STARTS(t, n, "end of DATA command"))
+		return LOG_PHASE_EOM;
+	if (STARTS(t, n, "DATA command") || STARTS(t, n, "BDAT command"))
+		return LOG_PHASE_DATA;
+	if (STARTS(t, n, "EHLO command") || STARTS(t, n, "HELO command") ||
+	    STARTS(t, n, "LHLO command"))
+		return LOG_PHASE_HELO;
+	return LOG_PHASE_NONE;
+}
+
+/* "host H[ip] said: REPLY (in reply to X command)" (smtp, lmtp). */
+static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
+{
+	const char *mk, *h, *r, *t, *br;
+	size_t n, mklen;
+	bool refused = false, paren;
+
+	if ((mk = FIND(m, len, " said: ")) != NULL)
+		mklen = 7;
+	else if ((mk = FIND(m, len, " refused to talk to me: ")) != NULL) {
+		mklen = 24;
+		refused = true;
+	} else
+		return false;
+	/* "host " right before the peer, which has no blank */
+	for (h = mk; h > m && h[-1] != ' '; h--)
+		continue;
+	if (h - m < 5 || memcmp(h - 5, "host ", 5) != 0 || h == mk)
+		return false;
+	paren = h - m >= 6 && h[-6] == '(';
+	if (!paren && !(h - m >= 7 && h[-6] == ' ' && h[-7] == ':'))
+		return false;
+	r = mk + mklen;
+	n = len - (size_t)(r - m);
+	if (!code_at(r, n))
+		return false;
+	if (paren && n > 0 && r[n - 1] == ')')
+		n--;		/* the status=...( ... ) parenthesis */
+	out->phase = refused ? LOG_PHASE_CONNECT : LOG_PHASE_NONE;
+	t = FIND_LAST(r, n, " (in reply to ");
+	if (t != NULL) {
+		out->phase = in_reply_to(t + 14, n - (size_t)(t + 14 - r));
+		n = (size_t)(t - r);
+	}
+	out->reply = r;
+	out->reply_len = n;
+	out->has_code = true;
+	out->dir = LOG_DIR_REMOTE;
+	br = memchr(h, '[', (size_t)(mk - h));
+	if (br != NULL && mk[-1] == ']')
+		set_peer(out, h, (size_t)(br - h), br + 1, (size_t)(mk - br - 2));
+	else
+		set_peer(out, h, (size_t)(mk - h), NULL, 0);
+	return true;
+}
+
+/* ---- sendmail ----------------------------------------------------------- */
+
+static enum log_phase sendmail_phase(const char *m, size_t len)
+{
+	const char *mil = FIND(m, len, "Milter: ");
+
+	if (mil != NULL) {
+		size_t n = len - (size_t)(mil + 8 - m);
+		const char *w = mil + 8;
+
+		if (STARTS(w, n, "from="))
+			return LOG_PHASE_MAIL;
+		if (STARTS(w, n, "to="))
+			return LOG_PHASE_RCPT;
+		if (STARTS(w, n, "data"))
+			return LOG_PHASE_EOM;
+		if (STARTS(w, n, "connect"))
+			return LOG_PHASE_CONNECT;
+		if (STARTS(w, n, "helo"))
+			return LOG_PHASE_HELO;
+		return LOG_PHASE_NONE;
+	}
+	if (FIND(m, len, "ruleset=check_rcpt") != NULL)
+		return LOG_PHASE_RCPT;
+	if (FIND(m, len, "ruleset=check_mail") != NULL)
+		return LOG_PHASE_MAIL;
+	if (FIND(m, len, "ruleset=check_relay") != NULL)
+		return LOG_PHASE_CONNECT;
+	if (FIND(m, len, "ruleset=check_data") != NULL)
+		return LOG_PHASE_DATA;
+	return LOG_PHASE_NONE;
+}
+
+/* "relay=mx.example.com. [192.0.2.1]" into the peer. */
+static void sendmail_peer(const char *m, size_t len, struct log_reply *out)
+{
+	const char *r = FIND(m, len, "relay="), *e, *b, *c;
+	size_t n;
+
+	if (r == NULL)
+		return;
+	r += 6;
+	n = len - (size_t)(r - m);
+	e = memchr(r, ',', n);
+	if (e == NULL)
+		e = r + n;
+	b = memchr(r, '[', (size_t)(e - r));
+	c = b != NULL ? memchr(b, ']', (size_t)(e - b)) : NULL;
+	if (b != NULL && c != NULL) {
+		const char *ne = b;
+
+		while (ne > r && ne[-1] == ' ')
+			ne--;
+		set_peer(out, r, (size_t)(ne - r), b + 1, (size_t)(c - b - 1));
+	} else
+		set_peer(out, r, (size_t)(e - r), NULL, 0);
+}
+
+static bool sendmail_line(const char *m, size_t len, struct log_reply *out)
+{
+	const char *p, *s;
+	size_t n;
+
+	/* This server's reply: "..., reject=550 5.7.1 text" */
+	p = FIND(m, len, "reject=");
+	if (p != NULL && p > m && (p[-1] == ' ' || p[-1] == ',')) {
+		p += 7;
+		n = len - (size_t)(p - m);
+		if (!code_at(p, n))
+			return false;
+		out->reply = p;
+		out->reply_len = n;
+		out->has_code = true;
+		out->phase = sendmail_phase(m, (size_t)(p - m));
+		return true;
+	}
+	/* A peer's reply on a delivery: "..., stat=Deferred: 451 4.7.1 text" */
+	s = FIND(m, len, ", stat=");
+	if (s == NULL)
+		return false;
+	s += 7;
+	n = len - (size_t)(s - m);
+	if (STARTS(s, n, "Deferred: ")) {
+		s += 10;
+		n -= 10;
+	}
+	if (!code_at(s, n))
+		return false;
+	out->reply = s;
+	out->reply_len = n;
+	out->has_code = true;
+	out->dir = LOG_DIR_REMOTE;
+	sendmail_peer(m, len, out);
+	return true;
+}
+
+/* ---- Exim --------------------------------------------------------------- */
+
+static enum log_phase exim_phase(const char *a, size_t n)
+{
+	if (STARTS(a, n, "RCPT TO"))
+		return LOG_PHASE_RCPT;
+	if (STARTS(a, n, "MAIL FROM"))
+		return LOG_PHASE_MAIL;
+	if (STARTS(a, n, "end of data"))
+		return LOG_PHASE_EOM;
+	if (STARTS(a, n, "DATA") || STARTS(a, n, "pipelined DATA"))
+		return LOG_PHASE_DATA;
+	if (STARTS(a, n, "initial connection"))
+		return LOG_PHASE_CONNECT;
+	if (STARTS(a, n, "EHLO") || STARTS(a, n, "HELO"))
+		return LOG_PHASE_HELO;
+	if (STARTS(a, n, "pipelined RCPT"))
+		return LOG_PHASE_RCPT;
+	if (STARTS(a, n, "pipelined MAIL"))
+		return LOG_PHASE_MAIL;
+	return LOG_PHASE_NONE;
+}
+
+static bool exim_line(const char *m, size_t len, struct log_reply *out)
+{
+	static const char marker[] = "SMTP error from remote mail server after ";
+	const char *p = FIND(m, len, marker), *a, *r, *h, *e, *b;
+	size_t n;
+
+	if (p == NULL)
+		return false;
+	a = p + sizeof(marker) - 1;
+	n = len - (size_t)(a - m);
+	/* the reply follows the first ": " that a code follows */
+	for (r = a; (r = FIND(r, n - (size_t)(r - a), ": ")) != NULL; r += 2)
+		if (code_at(r + 2, n - (size_t)(r + 2 - a)))
+			break;
+	if (r == NULL)
+		return false;
+	out->phase = exim_phase(a, (size_t)(r - a));
+	out->reply = r + 2;
+	out->reply_len = len - (size_t)(out->reply - m);
+	out->has_code = true;
+	out->dir = LOG_DIR_REMOTE;
+	/* " H=mx.example.com [192.0.2.1]" (also "H=mx [ip]:port") */
+	h = FIND(m, (size_t)(p - m), " H=");
+	if (h != NULL) {
+		h += 3;
+		e = p;
+		b = memchr(h, '[', (size_t)(e - h));
+		if (b != NULL) {
+			const char *c = memchr(b, ']', (size_t)(e - b));
+			const char *ne = b;
+
+			while (ne > h && ne[-1] == ' ')
+				ne--;
+			if (c != NULL)
+				set_peer(out, h, (size_t)(ne - h), b + 1,
+				    (size_t)(c - b - 1));
+		} else {
+			const char *sp = memchr(h, ' ', (size_t)(e - h));
+
+			set_peer(out, h, (size_t)((sp != NULL ? sp : e) - h),
+			    NULL, 0);
+		}
+	}
+	return true;
+}
+
+/* ---- the entry point ---------------------------------------------------- */
+
+bool log_parse_line(const char *line, size_t len, struct log_reply *out)
+{
+	struct header h;
+	bool ok;
+
+	if (!parse_header(line, len, &h))
+		return false;
+	memset(out, 0, offsetof(struct log_reply, peer));
+	out->peer[0] = '\0';
+	out->dir = LOG_DIR_LOCAL;
+	out->stamp = h.stamp;
+	out->stamp_len = h.stamp_len;
+	if (h.exim_native) {
+		out->source = LOG_SRC_EXIM;
+		return exim_line(h.msg, h.msg_len, out);
+	}
+	switch (classify_tag(h.tag, h.tag_len)) {
+	case TAG_POSTFIX_SMTPD:
+		out->source = LOG_SRC_POSTFIX_SMTPD;
+		ok = postfix_reject(h.msg, h.msg_len, false, out);
+		break;
+	case TAG_POSTFIX_CLEANUP:
+		out->source = LOG_SRC_POSTFIX_CLEANUP;
+		ok = postfix_reject(h.msg, h.msg_len, true, out);
+		break;
+	case TAG_POSTFIX_SMTP:
+		out->source = LOG_SRC_POSTFIX_SMTP;
+		ok = postfix_smtp(h.msg, h.msg_len, out);
+		break;
+	case TAG_SENDMAIL:
+		out->source = LOG_SRC_SENDMAIL;
+		ok = sendmail_line(h.msg, h.msg_len, out);
+		break;
+	case TAG_EXIM:
+		out->source = LOG_SRC_EXIM;
+		ok = exim_line(h.msg, h.msg_len, out);
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	/* A reply trimmed to nothing (a cut line) is no reply. */
+	while (ok && out->reply_len > 0 && (out->reply[out->reply_len - 1] == ' ' ||
+	    out->reply[out->reply_len - 1] == '\r'))
+		out->reply_len--;
+	return ok && out->reply_len > 0;
+}
+
+/* ---- names, phases ---------------------------------------------------------- */
+
+static const char *const phase_names[LOG_PHASE__COUNT] = {
+	"-", "CONNECT", "HELO", "MAIL", "RCPT", "DATA", "END-OF-MESSAGE"
+};
+
+const char *log_phase_name(enum log_phase p)
+{
+	return (unsigned)p < LOG_PHASE__COUNT ? phase_names[p] : "-";
+}
+
+const char *log_direction_name(enum log_direction d)
+{
+	return d == LOG_DIR_REMOTE ? "remote" : "local";
+}
+
+enum sr_phase log_phase_sr(enum log_phase p)
+{
+	switch (p) {
+	case LOG_PHASE_CONNECT:	return SR_PHASE_CONNECT;
+	case LOG_PHASE_HELO:	return SR_PHASE_HELO;
+	case LOG_PHASE_MAIL:	return SR_PHASE_MAIL;
+	case LOG_PHASE_RCPT:	return SR_PHASE_RCPT;
+	case LOG_PHASE_DATA:	return SR_PHASE_DATA;
+	case LOG_PHASE_EOM:	return SR_PHASE_EOM;
+	default:		return SR_PHASE_OTHER;
+	}
+}
+
+/* ---- multi-line replies ------------------------------------------------------- */
+
+size_t log_reply_wire(const char *reply, size_t len, char *buf, size_t size)
+{
+	size_t i = 0, o = 0;
+	bool multi = len >= 4 && code_at(reply, len) && reply[3] == '-';
+
+	while (i < len && o < size) {
+		/* Postfix smtpd: CR LF logged as "??" */
+		if (i + 2 < len && reply[i] == '?' && reply[i + 1] == '?' &&
+		    code_at(reply + i + 2, len - i - 2) && o + 2 <= size) {
+			buf[o++] = '\r';
+			buf[o++] = '\n';
+			i += 2;
+			continue;
+		}
+		/* joined with a blank: " 550-..." / " 550 ..." after a "550-" */
+		if (multi && reply[i] == ' ' && i + 4 < len &&
+		    memcmp(reply + i + 1, reply, 3) == 0 &&
+		    (reply[i + 4] == '-' || reply[i + 4] == ' ') && o + 2 <= size) {
+			buf[o++] = '\r';
+			buf[o++] = '\n';
+			i++;
+			multi = reply[i + 3] == '-';
+			continue;
+		}
+		buf[o++] = reply[i++];
+	}
+	return o;
+}
+
+/* ---- time ------------------------------------------------------------------------ */
+
+static int num(const char *p, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!is_digit(p[i]))
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+static uint64_t key(int y, int mo, int d, int h, int mi, int s)
+{
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || s < 0 || s > 60)
+		return 0;
+	return ((((((uint64_t)y * 100 + (uint64_t)mo) * 100 + (uint64_t)d) * 100 +
+	    (uint64_t)h) * 100 + (uint64_t)mi) * 100) + (uint64_t)s;
+}
+
+uint64_t log_time_key(const char *p, size_t len, int default_year)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int mo, d;
+
+	if (len >= 15 && p[3] == ' ' && p[9] == ':') {
+		for (mo = 0; mo < 12; mo++)
+			if (memcmp(p, months + 3 * mo, 3) == 0)
+				break;
+		d = p[4] == ' ' ? num(p + 5, 1) : num(p + 4, 2);
+		return key(default_year, mo + 1, d, num(p + 7, 2),
+		    num(p + 10, 2), num(p + 13, 2));
+	}
+	if (len >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == 'T' ||
+	    p[10] == ' ') && p[13] == ':' && p[16] == ':')
+		return key(num(p, 4), num(p + 5, 2), num(p + 8, 2),
+		    num(p + 11, 2), num(p + 14, 2), num(p + 17, 2));
+	return 0;
+}
+
+uint64_t log_time_arg(const char *a, bool end)
+{
+	size_t n = strlen(a);
+	int y, mo, d, h = 0, mi = 0, s = 0;
+
+	if (n < 10 || a[4] != '-' || a[7] != '-')
+		return 0;
+	y = num(a, 4);
+	mo = num(a + 5, 2);
+	d = num(a + 8, 2);
+	if (n == 10) {
+		if (end) {
+			h = 23;
+			mi = 59;
+			s = 59;
+		}
+	} else if ((n == 16 || n == 19) && (a[10] == 'T' || a[10] == ' ') &&
+	    a[13] == ':') {
+		h = num(a + 11, 2);
+		mi = num(a + 14, 2);
+		if (n == 19) {
+			if (a[16] != ':')
+				return 0;
+			s = num(a + 17, 2);
+		} else if (end)
+			s = 59;
+	} else {
+		return 0;
+	}
+	if (y < 1)
+		return 0;
+	return key(y, mo, d, h, mi, s);
+}

@@ -1,0 +1,105 @@
+/*
+ * logline.h - find the SMTP reply a mail log line records.
+ *
+ * log_parse_line() looks at one line of a Postfix, sendmail or Exim log
+ * and, when the line records an SMTP reply, says which reply (the bytes,
+ * without the MTA's decorations), whose it is (this server's reply to its
+ * client: local; a peer server's reply to this server: remote), the SMTP
+ * phase it answered when the log says it, and the peer for remote
+ * replies. Everything else is "not recognized": lines are never errors.
+ *
+ * The recognizers are strict about where a marker sits (Postfix's
+ * "QUEUEID: reject: RCPT from CLIENT: ..." layout, sendmail's
+ * "reject=", Exim's "SMTP error from remote mail server after"), so
+ * that a subject, a warning or another program's line that merely
+ * contains the words is not counted. Pure functions over bytes: no
+ * allocation, any input, nothing read past LEN.
+ */
+#ifndef SMTPREPLY_LOGLINE_H
+#define SMTPREPLY_LOGLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <smtpreply/phase.h>
+
+enum log_direction {
+	LOG_DIR_LOCAL,		/* this server's reply to its client */
+	LOG_DIR_REMOTE,		/* a peer's reply to this server */
+	LOG_DIR__COUNT
+};
+
+enum log_phase {
+	LOG_PHASE_NONE,		/* the log does not say */
+	LOG_PHASE_CONNECT,
+	LOG_PHASE_HELO,
+	LOG_PHASE_MAIL,
+	LOG_PHASE_RCPT,
+	LOG_PHASE_DATA,
+	LOG_PHASE_EOM,		/* END-OF-MESSAGE */
+	LOG_PHASE__COUNT
+};
+
+/* Which recognizer found the reply. */
+enum log_source {
+	LOG_SRC_POSTFIX_SMTPD,		/* smtpd, postscreen */
+	LOG_SRC_POSTFIX_CLEANUP,
+	LOG_SRC_POSTFIX_SMTP,		/* smtp, lmtp client */
+	LOG_SRC_SENDMAIL,
+	LOG_SRC_EXIM,
+	LOG_SRC__COUNT
+};
+
+/* Longest peer name kept ("name[ip]"); longer ones are cut. */
+#define LOG_PEER_MAX 160
+
+struct log_reply {
+	enum log_source source;
+	enum log_direction dir;
+	enum log_phase phase;
+	const char *reply;	/* view into the line */
+	size_t reply_len;
+	bool has_code;		/* the reply starts with its basic code */
+	char peer[LOG_PEER_MAX];	/* remote: "mx.example.com[192.0.2.1]" */
+	const char *stamp;	/* the line's timestamp, view (len 0: none) */
+	size_t stamp_len;
+};
+
+/* Returns true and fills *OUT when LINE[0..LEN) records a reply. */
+bool log_parse_line(const char *line, size_t len, struct log_reply *out);
+
+/* "CONNECT", "HELO", ..., "END-OF-MESSAGE"; "-" for none. */
+const char *log_phase_name(enum log_phase p);
+/* "local", "remote". */
+const char *log_direction_name(enum log_direction d);
+/* The engine's phase for P (none: other). */
+enum sr_phase log_phase_sr(enum log_phase p);
+
+/*
+ * Rebuild the wire form of a logged reply into BUF (SIZE bytes): MTAs
+ * write a multi-line reply on one log line, Postfix's smtpd with "??"
+ * where CR LF was, its smtp client and sendmail with a space before each
+ * next "550-" / "550 ". Those become CR LF again. Returns the length
+ * written (at most SIZE, no NUL added); a reply that does not fit is cut.
+ */
+size_t log_reply_wire(const char *reply, size_t len, char *buf, size_t size);
+
+/*
+ * A timestamp as a sortable number YYYYMMDDhhmmss. Classic syslog lines
+ * carry no year: DEFAULT_YEAR is used. Returns 0 when STAMP is none of
+ * the forms this module knows (classic syslog "Dec  1 19:57:01",
+ * RFC 3339 "2026-12-01T19:57:01.123+01:00" taken as written, Exim's
+ * "2026-12-01 19:57:01").
+ */
+uint64_t log_time_key(const char *stamp, size_t len, int default_year);
+
+/*
+ * Parse a --since/--until argument: "YYYY-MM-DD", "YYYY-MM-DD hh:mm",
+ * "YYYY-MM-DD hh:mm:ss", with 'T' or ' ' between. END: an argument
+ * without seconds (or time) stands for the end of that minute (day).
+ * Returns the key, or 0 when the argument is not understood.
+ */
+uint64_t log_time_arg(const char *arg, bool end);
+
+#endif /* SMTPREPLY_LOGLINE_H */

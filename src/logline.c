@@ -37,10 +37,30 @@ static bool is_alnum(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* The first S[0..N) in P[0..LEN), or NULL. */
+/*
+ * The first S[0..N) in P[0..LEN), or NULL. Log lines are short and the
+ * markers hold a byte that is rare in them (':', ';', '=', '('): memchr
+ * for that byte, then compare, beats a general substring search here.
+ */
 static const char *find(const char *p, size_t len, const char *s, size_t n)
 {
-	return n <= len ? memmem(p, len, s, n) : NULL;
+	const char *q, *end;
+	size_t a;
+
+	if (n == 0 || n > len)
+		return n == 0 ? p : NULL;
+	for (a = 0; a < n; a++)
+		if (s[a] == ':' || s[a] == ';' || s[a] == '=' || s[a] == '(' ||
+		    s[a] == '<' || s[a] == '[' || s[a] == '?')
+			break;
+	if (a == n)
+		return memmem(p, len, s, n);
+	end = p + len - (n - a - 1);	/* last place the anchor may be */
+	for (q = p + a; q < end && (q = memchr(q, s[a], (size_t)(end - q))) != NULL;
+	    q++)
+		if (memcmp(q - a, s, n) == 0)
+			return q - a;
+	return NULL;
 }
 
 #define FIND(p, len, lit) find((p), (len), (lit), sizeof(lit) - 1)
@@ -142,7 +162,10 @@ static bool parse_header(const char *p, size_t len, struct header *h)
 	if (sp == NULL)
 		return false;
 	i = (size_t)(sp - p) + 1;
-	colon = FIND(p + i, len - i, ": ");
+	for (colon = p + i; (colon = memchr(colon, ':', len - (size_t)(colon - p)));
+	    colon++)
+		if ((size_t)(colon - p) + 1 < len && colon[1] == ' ')
+			break;
 	if (colon == NULL)
 		return false;
 	h->tag = p + i;
@@ -351,12 +374,25 @@ static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
 	size_t n, mklen;
 	bool refused = false, paren;
 
-	if ((mk = FIND(m, len, " said: ")) != NULL)
-		mklen = 7;
-	else if ((mk = FIND(m, len, " refused to talk to me: ")) != NULL) {
-		mklen = 24;
-		refused = true;
-	} else
+	/* One pass over the ": " of the line for either marker. */
+	for (mk = m; (mk = memchr(mk, ':', len - (size_t)(mk - m))) != NULL; mk++) {
+		size_t at = (size_t)(mk - m);
+
+		if (at + 1 >= len || mk[1] != ' ')
+			continue;
+		if (at >= 5 && memcmp(mk - 5, " said", 5) == 0) {
+			mk -= 5;
+			mklen = 7;
+			break;
+		}
+		if (at >= 22 && memcmp(mk - 22, " refused to talk to me", 22) == 0) {
+			mk -= 22;
+			mklen = 24;
+			refused = true;
+			break;
+		}
+	}
+	if (mk == NULL)
 		return false;
 	/* "host " right before the peer, which has no blank */
 	for (h = mk; h > m && h[-1] != ' '; h--)
@@ -640,6 +676,13 @@ size_t log_reply_wire(const char *reply, size_t len, char *buf, size_t size)
 {
 	size_t i = 0, o = 0;
 	bool multi = len >= 4 && code_at(reply, len) && reply[3] == '-';
+
+	/* The common case: one line, nothing to rebuild. */
+	if (!multi && FIND(reply, len, "??") == NULL) {
+		o = len < size ? len : size;
+		memcpy(buf, reply, o);
+		return o;
+	}
 
 	while (i < len && o < size) {
 		/* Postfix smtpd: CR LF logged as "??" */

@@ -211,11 +211,16 @@ static void text_examples(FILE *fp, const struct audit_run *run,
 		fprintf(fp, "\n        (%s, %s%s%s, %llu time%s)", log_direction_name(e->dir),
 		    log_phase_name(e->phase), e->peer[0] ? ", from " : "",
 		    e->peer[0] ? e->peer : "", e->count, e->count == 1 ? "" : "s");
-		if (e->sugg_len > 0) {
-			fputs(" -> ", fp);
-			put_printable(fp, e->suggestion, e->sugg_len, how);
-		}
 		fputc('\n', fp);
+		if (e->sugg_len == 0)
+			fputs("        -> no normalized form (the engine does not "
+			    "guess)\n", fp);
+		else if (e->sugg_len != e->len ||
+		    memcmp(e->suggestion, e->reply, e->len) != 0) {
+			fputs("        -> ", fp);
+			put_printable(fp, e->suggestion, e->sugg_len, how);
+			fputc('\n', fp);
+		}
 	}
 }
 

@@ -223,6 +223,10 @@ int logread_next(struct logread *lr, const char **line, size_t *len)
 			}
 			*line = p;
 			*len = (size_t)(nl - p);
+			if (*len > LOGREAD_LINE_MAX) {
+				lr->long_lines++;
+				*len = LOGREAD_LINE_MAX;
+			}
 			return 1;
 		}
 		if (avail >= LOGREAD_LINE_MAX && !lr->skipping) {
@@ -249,6 +253,10 @@ int logread_next(struct logread *lr, const char **line, size_t *len)
 				return 0;
 			*line = lr->buf + lr->start;
 			*len = avail;
+			if (*len > LOGREAD_LINE_MAX) {
+				lr->long_lines++;
+				*len = LOGREAD_LINE_MAX;
+			}
 			lr->start = lr->end;
 			return 1;
 		}

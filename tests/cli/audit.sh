@@ -1,0 +1,207 @@
+#!/bin/sh
+# audit.sh - what "smtpreply audit" shows the user: the text and JSON
+# reports of small real-format logs (golden files), plain, gzip and
+# standard input, truncated, binary, empty and over-long input, the
+# filters, and the exit statuses. TAP on standard output.
+#
+# Environment (set by "make check"): SMTPREPLY, the program to test;
+# top_srcdir; SR_TEST_DATA, the directory of shared test data.
+# SR_BLESS=1 rewrites the golden files from the program's output (check
+# the diff before committing it).
+
+top_srcdir=${top_srcdir:-$(dirname "$0")/../..}
+SMTPREPLY=${SMTPREPLY:-${top_builddir:-.}/smtpreply}
+SR_TEST_DATA=${SR_TEST_DATA:-$top_srcdir/tests/data}
+data=$SR_TEST_DATA/audit
+
+. "$top_srcdir/tests/cli/tap.sh" || { echo "Bail out! cannot read tap.sh"; exit 1; }
+
+[ -x "$SMTPREPLY" ] || bail_out "no program to test: SMTPREPLY=$SMTPREPLY"
+command -v gzip >/dev/null 2>&1 || bail_out "gzip not found (Debian package: gzip)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtpreply-audit.XXXXXX") ||
+	bail_out "cannot make a temporary directory"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# audit ARGS...: run "smtpreply audit --year 2026 ARGS" in the data
+# directory (file names in reports stay short). Sets rc, out, err.
+audit() {
+	(cd "$data" && "$SMTPREPLY" audit --year 2026 "$@") >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+
+# audit_in FILE ARGS...: the same with standard input from FILE.
+audit_in() {
+	audit_input=$1
+	shift
+	(cd "$data" && "$SMTPREPLY" audit --year 2026 "$@") <"$audit_input" \
+	    >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out")
+	err=$(cat "$tmp/err")
+}
+
+# golden NAME DESC: standard output must equal $data/NAME.
+golden() {
+	if [ "${SR_BLESS:-0}" = 1 ]; then
+		cp "$tmp/out" "$data/$1"
+	fi
+	if cmp -s "$tmp/out" "$data/$1"; then
+		pass "$2"
+	else
+		fail "$2"
+		diag "$(diff -u "$data/$1" "$tmp/out" | head -n 40)"
+	fi
+}
+
+# json_get KEY.PATH: a value of the JSON report in $tmp/out (python3).
+json_get() {
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    if isinstance(v, list):
+        v = v[int(k)] if int(k) < len(v) else None
+    elif isinstance(v, dict):
+        v = v.get(k)
+print(json.dumps(v) if not isinstance(v, (int, str)) or isinstance(v, bool) else v)' \
+	    "$tmp/out" "$1"
+}
+
+# ---- golden reports -----------------------------------------------------
+audit postfix.log
+is "$rc" 1 "postfix.log: an error-level diagnostic: exit 1"
+golden postfix.txt "postfix.log: text report"
+is "$err" "" "postfix.log: nothing on standard error"
+
+audit --json postfix.log
+is "$rc" 1 "postfix.log --json: exit 1"
+golden postfix.json "postfix.log: JSON report"
+python3 -m json.tool "$tmp/out" >/dev/null 2>&1
+ok $? "postfix.log: the JSON report is valid JSON"
+is "$(json_get lines)" 23 "JSON: lines"
+is "$(json_get recognized)" 14 "JSON: recognized"
+is "$(json_get by_direction.remote)" 6 "JSON: by_direction.remote"
+is "$(json_get nonstandard.557)" 1 "JSON: nonstandard 557"
+is "$(json_get nonstandard.572)" 1 "JSON: nonstandard 572"
+is "$(json_get diagnostics.enhanced-class-mismatch)" 2 "JSON: diagnostics by id"
+is "$(json_get examples.enhanced-class-mismatch.0.normalized)" \
+    "550 5.7.1 Recipient address rejected: Access denied" \
+    "JSON: an example carries the normalized reply"
+is "$(json_get peers.0.peer)" "mx.peer.example[198.51.100.80]" \
+    "JSON: the peer with the most non-conforming replies"
+
+audit sendmail.log exim.log
+is "$rc" 1 "sendmail and exim logs: exit 1"
+golden mixed.txt "sendmail.log exim.log: text report"
+audit --json sendmail.log exim.log
+golden mixed.json "sendmail.log exim.log: JSON report"
+
+# ---- gzip, standard input -------------------------------------------------
+gzip -c "$data/postfix.log" >"$tmp/postfix.log.gz"
+audit postfix.log
+cp "$tmp/out" "$tmp/plain.txt"
+audit "$tmp/postfix.log.gz"
+cmp -s "$tmp/out" "$tmp/plain.txt"
+ok $? "gzip input: the same report as the plain file"
+audit --json "$tmp/postfix.log.gz"
+is "$(json_get files.0.gzip)" true "gzip input: detected by content"
+audit_in "$tmp/postfix.log.gz"
+cmp -s "$tmp/out" "$tmp/plain.txt"
+ok $? "gzip on standard input: the same report"
+audit_in "$data/postfix.log" -
+cmp -s "$tmp/out" "$tmp/plain.txt"
+ok $? "'-' reads standard input"
+cat "$tmp/postfix.log.gz" "$tmp/postfix.log.gz" >"$tmp/twice.gz"
+audit --json "$tmp/twice.gz"
+is "$(json_get lines)" 46 "two concatenated gzip members: both read"
+head -c 700 "$tmp/postfix.log.gz" >"$tmp/cut.gz"
+audit --json "$tmp/cut.gz"
+is "$rc" 2 "truncated gzip data: exit 2"
+like "$err" "cut\.gz: gzip data truncated" "truncated gzip data: the message says so"
+
+# ---- truncated, binary, empty, over-long input ----------------------------
+# The last line without its LF: still read.
+printf '%s' "$(cat "$data/postfix.log")" >"$tmp/nolf.log"
+audit --json "$tmp/nolf.log"
+is "$(json_get lines)" 23 "last line without LF: counted"
+is "$(json_get recognized)" 14 "last line without LF: the same replies"
+# Cut in the middle of the last reply line's marker.
+{ cat "$data/postfix.log"; printf 'Dec  1 06:40:00 mx postfix/smtpd[812]: NOQUEUE: rej'; } >"$tmp/cut.log"
+audit --json "$tmp/cut.log"
+is "$(json_get lines)" 24 "a line cut in its marker: counted as a line"
+is "$(json_get recognized)" 14 "a line cut in its marker: not a reply"
+is "$rc" 1 "a line cut in its marker: no error of its own"
+python3 -c 'import random, sys
+r = random.Random(7)
+sys.stdout.buffer.write(bytes(r.randrange(256) for _ in range(200000)))' >"$tmp/binary"
+audit --json "$tmp/binary"
+is "$rc" 0 "binary file: exit 0"
+is "$(json_get recognized)" 0 "binary file: nothing recognized"
+: >"$tmp/empty"
+audit --json "$tmp/empty"
+is "$rc" 0 "empty file: exit 0"
+is "$(json_get lines)" 0 "empty file: 0 lines"
+audit "$tmp/empty"
+like "$out" "^smtpreply audit: 0 lines read, 0 reply lines recognized" \
+    "empty file: the text report says so"
+python3 -c 'import sys
+sys.stdout.write("Dec  1 06:25:10 mx postfix/smtpd[812]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 550 5.7.1 " + "x" * 100000 + "\n")' >"$tmp/long.log"
+cat "$data/postfix.log" >>"$tmp/long.log"
+audit --json "$tmp/long.log"
+is "$(json_get long_lines)" 1 "a line over 64 KiB: counted as cut"
+is "$(json_get lines)" 24 "a line over 64 KiB: the lines after it are read"
+is "$(json_get recognized)" 15 "a line over 64 KiB: its reply is still audited"
+
+# ---- filters --------------------------------------------------------------
+audit --json --direction remote postfix.log
+is "$(json_get replies)" 6 "--direction remote: only the remote replies"
+is "$(json_get filtered)" 8 "--direction remote: the local ones left out"
+audit --json --direction local postfix.log
+is "$(json_get by_direction.remote)" 0 "--direction local: no remote reply"
+audit --json --since "2026-12-01 06:30" postfix.log
+is "$(json_get replies)" 6 "--since: from 06:30 on"
+audit --json --until "2026-12-01 06:25:12" postfix.log
+is "$(json_get replies)" 4 "--until: up to 06:25:12, inclusive"
+audit --json --since 2026-12-02 sendmail.log exim.log
+is "$(json_get replies)" 6 "--since a date: RFC 3339-less sendmail and Exim stamps compared"
+audit --json --until 2026-12-02 sendmail.log exim.log
+is "$(json_get replies)" 4 "--until a date: to the end of that day"
+audit --json --top 1 postfix.log
+is "$(json_get examples.enhanced-class-mismatch.1)" null "--top 1: one example per id"
+
+# ---- exit statuses ----------------------------------------------------------
+audit --fail-on never postfix.log
+is "$rc" 0 "--fail-on never: exit 0"
+grep -v 'milter-reject: RCPT.*4\.7\.1\|4\.2\.2\|572\|557' "$data/postfix.log" >"$tmp/warn.log"
+audit --json "$tmp/warn.log"
+is "$(json_get with_error)" 0 "a log without errors"
+is "$rc" 0 "no error: exit 0"
+printf '%s\n' 'Dec  1 06:25:14 mx postfix/smtpd[812]: NOQUEUE: reject: RCPT from c[192.0.2.1]: 550 No enhanced code here; proto=ESMTP' >"$tmp/w.log"
+audit "$tmp/w.log"
+is "$rc" 0 "a warning only: exit 0 by default"
+audit --fail-on warning "$tmp/w.log"
+is "$rc" 1 "a warning only, --fail-on warning: exit 1"
+audit postfix.log "$tmp/no-such-file"
+is "$rc" 2 "a missing file: exit 2"
+like "$err" "no-such-file: No such file or directory" "a missing file: named in the message"
+like "$out" "^smtpreply audit: 23 lines read from 2 files" "a missing file: the others are still read"
+audit "$tmp"
+is "$rc" 2 "a directory: exit 2"
+like "$err" "read error: Is a directory" "a directory: the message says so"
+audit --fail-on sometimes postfix.log
+is "$rc" 2 "a bad --fail-on: exit 2"
+audit --since yesterday postfix.log
+is "$rc" 2 "a bad --since: exit 2"
+like "$err" "--since: a time such as" "a bad --since: the message says what is expected"
+audit --direction sideways postfix.log
+is "$rc" 2 "a bad --direction: exit 2"
+audit --bogus
+is "$rc" 2 "an unknown option: exit 2"
+audit --help
+is "$rc" 0 "--help: exit 0"
+like "$out" "^usage: smtpreply audit" "--help: the usage"
+
+done_testing

@@ -97,7 +97,8 @@ static ssize_t read_some(struct logread *lr, void *p, size_t n)
 /* The first read decides: gzip magic, or plain bytes for the buffer. */
 static int decide(struct logread *lr)
 {
-	ssize_t k = read_some(lr, lr->buf + lr->end, BUF_SIZE - lr->end);
+	/* At most what the gzip input buffer takes: the bytes move there. */
+	ssize_t k = read_some(lr, lr->buf + lr->end, IN_SIZE);
 
 	if (k < 0)
 		return -1;

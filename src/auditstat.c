@@ -119,7 +119,8 @@ static void add_example(struct audit_stats *st, enum sr_diag_id id,
 
 	for (i = 0; i < st->nex[id]; i++) {
 		e = &st->ex[id][i];
-		if (e->len == keep && memcmp(e->reply, wire, keep) == 0) {
+		if (e->len == keep && e->dir == r->dir && e->phase == r->phase &&
+		    memcmp(e->reply, wire, keep) == 0) {
 			e->count++;
 			return;
 		}

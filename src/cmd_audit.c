@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,8 @@ struct audit_run {
 	int direction;		/* -1 any, else enum log_direction */
 	uint64_t since, until;	/* 0: no bound */
 	int year;		/* for classic syslog stamps */
+	bool guess_year;	/* no --year: a stamp after now is last year's */
+	uint64_t now;		/* this moment as a time key */
 	size_t top;
 	enum fail_on fail_on;
 	struct audit_stats *st;
@@ -116,6 +119,11 @@ static bool keep(struct audit_run *run, const struct log_reply *r)
 	if (run->since == 0 && run->until == 0)
 		return true;
 	t = log_time_key(r->stamp, r->stamp_len, run->year);
+	/* A classic stamp (no year) later than now is from last year: a log
+	 * of December read in January. */
+	if (run->guess_year && t > run->now + 1000000ULL &&
+	    r->stamp_len > 0 && !(r->stamp[0] >= '0' && r->stamp[0] <= '9'))
+		t = log_time_key(r->stamp, r->stamp_len, run->year - 1);
 	if (t == 0) {
 		run->undated++;
 		return false;
@@ -241,12 +249,13 @@ static void text_report(FILE *fp, const struct audit_run *run)
 		fprintf(fp, " (%llu left out by --direction/--since/--until%s)",
 		    run->filtered, run->undated > 0 ? ", some without a timestamp" : "");
 	fputs("\n", fp);
-	fprintf(fp, "%llu replies (%.1f%%) have an error, %llu more (%.1f%%) a "
-	    "warning\n", st->with_error, share(st->with_error, st->replies),
-	    st->with_warning, share(st->with_warning, st->replies));
+	fprintf(fp, "%llu repl%s (%.1f%%) with an error, %llu more (%.1f%%) with a "
+	    "warning\n", st->with_error, st->with_error == 1 ? "y" : "ies",
+	    share(st->with_error, st->replies), st->with_warning,
+	    share(st->with_warning, st->replies));
 	if (st->long_lines > 0)
-		fprintf(fp, "%llu lines over %d bytes were cut\n", st->long_lines,
-		    LOGREAD_LINE_MAX);
+		fprintf(fp, "%llu line%s over %d bytes cut\n", st->long_lines,
+		    st->long_lines == 1 ? "" : "s", LOGREAD_LINE_MAX);
 
 	rule(fp, "Replies by direction", "count");
 	for (d = 0; d < LOG_DIR__COUNT; d++)
@@ -310,9 +319,10 @@ static void text_report(FILE *fp, const struct audit_run *run)
 	n = audit_stats_top_peers(st, top, run->top);
 	for (i = 0; i < n; i++)
 		row(fp, top[i]->name, top[i]->bad, top[i]->err > 0 ?
-		    "(at most; the count may include other peers')" : NULL);
+		    "(at most)" : NULL);
 	if (n == 0)
-		fputs("  (none)\n", fp);
+		fputs(run->top == 0 && st->npeers > 0 ? "  (not shown: --top 0)\n" :
+		    "  (none)\n", fp);
 	if (st->check_failed > 0)
 		fprintf(fp, "\n%llu replies could not be checked (out of memory)\n",
 		    st->check_failed);
@@ -342,6 +352,8 @@ static void json_report(FILE *fp, const struct audit_run *run)
 	json_count(&w, "recognized", st->recognized);
 	json_count(&w, "replies", st->replies);
 	json_count(&w, "filtered", run->filtered);
+	json_count(&w, "undated", run->undated);
+	json_count(&w, "check_failed", st->check_failed);
 	json_count(&w, "long_lines", st->long_lines);
 	json_count(&w, "with_error", st->with_error);
 	json_count(&w, "with_warning", st->with_warning);
@@ -469,13 +481,18 @@ static void json_report(FILE *fp, const struct audit_run *run)
 
 /* ---- options ----------------------------------------------------------------- */
 
-static int this_year(void)
+/* This year, and this moment as a time key. */
+static int this_year(uint64_t *key)
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
+	*key = 0;
 	if (localtime_r(&now, &tm) == NULL)
 		return 1970;
+	*key = (((((uint64_t)(tm.tm_year + 1900) * 100 + (uint64_t)(tm.tm_mon + 1)) *
+	    100 + (uint64_t)tm.tm_mday) * 100 + (uint64_t)tm.tm_hour) * 100 +
+	    (uint64_t)tm.tm_min) * 100 + (uint64_t)tm.tm_sec;
 	return tm.tm_year + 1900;
 }
 
@@ -503,7 +520,8 @@ int cmd_audit(int argc, char **argv)
 	memset(&run, 0, sizeof(run));
 	run.direction = -1;
 	run.top = TOP_DEFAULT;
-	run.year = this_year();
+	run.year = this_year(&run.now);
+	run.guess_year = true;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":jd:S:U:t:f:uy:h", longopts,
@@ -513,9 +531,9 @@ int cmd_audit(int argc, char **argv)
 			run.json = true;
 			break;
 		case 'd':
-			if (strcmp(optarg, "local") == 0)
+			if (strcasecmp(optarg, "local") == 0)
 				run.direction = LOG_DIR_LOCAL;
-			else if (strcmp(optarg, "remote") == 0)
+			else if (strcasecmp(optarg, "remote") == 0)
 				run.direction = LOG_DIR_REMOTE;
 			else {
 				fprintf(stderr, "smtpreply audit: --direction: "
@@ -573,6 +591,7 @@ int cmd_audit(int argc, char **argv)
 				return usage_error();
 			}
 			run.year = (int)v;
+			run.guess_year = false;
 			break;
 		case 'h':
 			audit_usage(stdout);

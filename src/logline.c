@@ -112,12 +112,23 @@ struct header {
 	bool exim_native;	/* Exim's own log: no host, no tag */
 };
 
-/* "Dec  1 19:57:01", "Dec 01 19:57:01": 15 bytes. */
-static bool classic_stamp(const char *p, size_t len)
+/*
+ * "Dec  1 19:57:01", "Dec 01 19:57:01", and with a fraction of a second
+ * ("Dec 01 19:57:01.123456", journalctl -o short-precise): the length of
+ * the stamp, or 0.
+ */
+static size_t classic_stamp(const char *p, size_t len)
 {
-	return len >= 16 && p[3] == ' ' && (p[4] == ' ' || is_digit(p[4])) &&
+	size_t i = 15;
+
+	if (!(len >= 16 && p[3] == ' ' && (p[4] == ' ' || is_digit(p[4])) &&
 	    is_digit(p[5]) && p[6] == ' ' && is_digit(p[7]) && p[9] == ':' &&
-	    p[12] == ':' && p[15] == ' ';
+	    p[12] == ':'))
+		return 0;
+	if (p[15] == '.')
+		for (i = 16; i < len && is_digit(p[i]); i++)
+			continue;
+	return i < len && p[i] == ' ' ? i : 0;
 }
 
 /* "2026-12-01T..." or "2026-12-01 19:57:01" (Exim). */
@@ -134,10 +145,10 @@ static bool parse_header(const char *p, size_t len, struct header *h)
 	const char *sp, *colon;
 
 	memset(h, 0, sizeof(*h));
-	if (classic_stamp(p, len)) {
+	if ((i = classic_stamp(p, len)) > 0) {
 		h->stamp = p;
-		h->stamp_len = 15;
-		i = 16;
+		h->stamp_len = i;
+		i++;
 	} else if (iso_date(p, len) && p[10] == 'T') {
 		sp = memchr(p, ' ', len);
 		if (sp == NULL)
@@ -203,9 +214,8 @@ static enum tag_kind classify_tag(const char *t, size_t n)
 	size_t dn;
 
 	if (slash != NULL) {
-		/* "postfix/smtpd", "postfix-out/smtp" (multi-instance) */
-		if (!STARTS(t, n, "postfix"))
-			return TAG_OTHER;
+		/* "postfix/smtpd", "postfix-out/smtp" (multi-instance), or
+		 * any other syslog_name ("mta-in/smtpd") */
 		d = slash + 1;
 		dn = n - (size_t)(d - t);
 		if (tag_is(d, dn, "smtpd") || tag_is(d, dn, "postscreen"))
@@ -725,8 +735,14 @@ static int num(const char *p, size_t n)
 
 static uint64_t key(int y, int mo, int d, int h, int mi, int s)
 {
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || s < 0 || s > 60)
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
+		return 0;
+	if (mo == 2 && d == 29 && y > 0 && (y % 4 != 0 ||
+	    (y % 100 == 0 && y % 400 != 0)))
 		return 0;
 	return ((((((uint64_t)y * 100 + (uint64_t)mo) * 100 + (uint64_t)d) * 100 +
 	    (uint64_t)h) * 100 + (uint64_t)mi) * 100) + (uint64_t)s;

@@ -209,9 +209,12 @@ static bool tag_is(const char *t, size_t n, const char *s)
 
 static enum tag_kind classify_tag(const char *t, size_t n)
 {
-	const char *slash = memchr(t, '/', n);
-	const char *d;
-	size_t dn;
+	const char *slash = NULL, *d;
+	size_t dn, i;
+
+	for (i = 0; i < n; i++)
+		if (t[i] == '/')
+			slash = t + i;	/* "postfix/submission/smtpd": the last */
 
 	if (slash != NULL) {
 		/* "postfix/smtpd", "postfix-out/smtp" (multi-instance), or
@@ -266,21 +269,40 @@ static enum log_phase phase_word(const char *w, size_t n)
 	return LOG_PHASE_NONE;
 }
 
-/* End of a Postfix reply: the first "; from=<" etc., or the end. */
+/*
+ * End of a Postfix reply: where the tail "; from=<S> to=<R> proto=P
+ * helo=<H>" starts (postscreen: ", " between the fields; each field may
+ * be missing). Client-chosen addresses can hold "; from=<" themselves, so
+ * the tail is peeled from the right, field by field, each one checked to
+ * run to where the previous one started. Without a tail: the whole rest.
+ */
 static size_t postfix_reply_end(const char *r, size_t len)
 {
-	static const char *const tails[] = {
-		"; from=<", "; to=<", "; proto=", "; helo=<"
-	};
-	size_t end = len, i;
+	static const char *const keys[] = { "helo=<", "proto=", "to=<", "from=<" };
+	size_t end = len, i, at;
+	const char *q;
 
-	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
-		const char *t = find(r, end, tails[i], strlen(tails[i]));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t kl = strlen(keys[i]);
 
-		if (t != NULL)
-			end = (size_t)(t - r);
+		q = find_last(r, end, keys[i], kl);
+		if (q == NULL)
+			continue;
+		at = (size_t)(q - r);
+		/* the field runs to END: "<...>" closed there, or a bare word */
+		if (keys[i][kl - 1] == '<' ? r[end - 1] != '>' :
+		    memchr(q, ' ', end - at) != NULL)
+			continue;
+		if (at >= 2 && r[at - 2] == ';' && r[at - 1] == ' ')
+			return at - 2;		/* the tail starts here */
+		if (at >= 2 && r[at - 2] == ',' && r[at - 1] == ' ')
+			end = at - 2;
+		else if (at >= 1 && r[at - 1] == ' ')
+			end = at - 1;
+		else
+			break;
 	}
-	return end;
+	return len;
 }
 
 /* Copy a peer "name[ip]" (or "name. [ip]", "name [ip]") into OUT. */
@@ -291,6 +313,14 @@ static void set_peer(struct log_reply *out, const char *name, size_t nlen,
 
 	while (nlen > 0 && name[nlen - 1] == '.')
 		nlen--;		/* sendmail's "mx.example.com." */
+	if (nlen >= 2 && name[0] == '[' && name[nlen - 1] == ']') {
+		name++;		/* sendmail's "relay=[192.0.2.9] [192.0.2.9]" */
+		nlen -= 2;
+	}
+	if (ip != NULL && iplen > 5 && memcmp(ip, "IPv6:", 5) == 0) {
+		ip += 5;	/* sendmail's "[IPv6:2001:db8::25]" */
+		iplen -= 5;
+	}
 	if (nlen > LOG_PEER_MAX - 1)
 		nlen = LOG_PEER_MAX - 1;
 	memcpy(out->peer, name, nlen);
@@ -352,7 +382,11 @@ static bool postfix_reject(const char *m, size_t len, bool cleanup,
 		return false;
 	r = c + 1;
 	n = len - (size_t)(r - m);
-	if (!(code_at(r, n) || (cleanup && enhanced_at(r, n))))
+	/* cleanup logs no basic code, and for a milter reply without an
+	 * enhanced code just the text */
+	if (!code_at(r, n) && !cleanup)
+		return false;
+	if (cleanup && n == 0)
 		return false;
 	out->reply = r;
 	out->reply_len = postfix_reply_end(r, n);
@@ -377,40 +411,65 @@ static enum log_phase in_reply_to(const char *t, size_t n)
 	return LOG_PHASE_NONE;
 }
 
-/* "host H[ip] said: REPLY (in reply to X command)" (smtp, lmtp). */
+/*
+ * "host H[ip] said: REPLY (in reply to X command)" (smtp, lmtp), also
+ * "refused to talk to me: REPLY", "refused to start TLS: REPLY" and
+ * "SASL authentication failed; server H[ip] said: REPLY". The peer is
+ * "host H" or "server H" where the client's own report puts it: in the
+ * status's parenthesis, first in the message, after "; " or "but "; not
+ * in "delivery temporarily suspended: host H ...", which repeats a reply
+ * already logged for every message queued behind it.
+ */
 static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
 {
-	const char *mk, *h, *r, *t, *br;
-	size_t n, mklen;
-	bool refused = false, paren;
+	static const struct {
+		const char *text;	/* before ": " */
+		size_t len;
+	} markers[] = {
+		{ " said", 5 },
+		{ " refused to talk to me", 22 },
+		{ " refused to start TLS", 21 },
+	};
+	const char *mk, *h, *r, *t, *br, *kw, *body;
+	size_t n, mklen = 0, k, rest;
+	bool paren;
 
-	/* One pass over the ": " of the line for either marker. */
+	body = after_qid(m, len, &rest);
+	/* One pass over the ": " of the line for any marker. */
 	for (mk = m; (mk = memchr(mk, ':', len - (size_t)(mk - m))) != NULL; mk++) {
 		size_t at = (size_t)(mk - m);
 
 		if (at + 1 >= len || mk[1] != ' ')
 			continue;
-		if (at >= 5 && memcmp(mk - 5, " said", 5) == 0) {
-			mk -= 5;
-			mklen = 7;
-			break;
-		}
-		if (at >= 22 && memcmp(mk - 22, " refused to talk to me", 22) == 0) {
-			mk -= 22;
-			mklen = 24;
-			refused = true;
+		for (k = 0; k < sizeof(markers) / sizeof(markers[0]); k++)
+			if (at >= markers[k].len &&
+			    memcmp(mk - markers[k].len, markers[k].text,
+			    markers[k].len) == 0)
+				break;
+		if (k < sizeof(markers) / sizeof(markers[0])) {
+			mklen = markers[k].len + 2;
+			mk -= markers[k].len;
 			break;
 		}
 	}
 	if (mk == NULL)
 		return false;
-	/* "host " right before the peer, which has no blank */
+	/* "host " or "server " right before the peer, which has no blank */
 	for (h = mk; h > m && h[-1] != ' '; h--)
 		continue;
-	if (h - m < 5 || memcmp(h - 5, "host ", 5) != 0 || h == mk)
+	if (h == mk)
 		return false;
-	paren = h - m >= 6 && h[-6] == '(';
-	if (!paren && !(h - m >= 7 && h[-6] == ' ' && h[-7] == ':'))
+	if (h - m >= 5 && memcmp(h - 5, "host ", 5) == 0)
+		kw = h - 5;
+	else if (h - m >= 7 && memcmp(h - 7, "server ", 7) == 0)
+		kw = h - 7;
+	else
+		return false;
+	/* inside the parenthesis of "status=... (...)": drop its ")" */
+	paren = (kw > m && kw[-1] == '(') || FIND(m, (size_t)(kw - m), "status=") != NULL;
+	if (!(kw > m && kw[-1] == '(') && kw != body &&
+	    !(kw - m >= 2 && kw[-2] == ';' && kw[-1] == ' ') &&
+	    !(kw - m >= 4 && memcmp(kw - 4, "but ", 4) == 0))
 		return false;
 	r = mk + mklen;
 	n = len - (size_t)(r - m);
@@ -418,7 +477,9 @@ static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
 		return false;
 	if (paren && n > 0 && r[n - 1] == ')')
 		n--;		/* the status=...( ... ) parenthesis */
-	out->phase = refused ? LOG_PHASE_CONNECT : LOG_PHASE_NONE;
+	/* "refused to talk to me" answers the greeting, EHLO or HELO: the
+	 * log does not say which */
+	out->phase = LOG_PHASE_NONE;
 	t = FIND_LAST(r, n, " (in reply to ");
 	if (t != NULL) {
 		out->phase = in_reply_to(t + 14, n - (size_t)(t + 14 - r));
@@ -456,6 +517,15 @@ static enum log_phase sendmail_phase(const char *m, size_t len)
 			return LOG_PHASE_CONNECT;
 		if (STARTS(w, n, "helo"))
 			return LOG_PHASE_HELO;
+		/* "Milter: cmd=data, reject=..." (the DATA command itself) */
+		if (STARTS(w, n, "cmd=data"))
+			return LOG_PHASE_DATA;
+		if (STARTS(w, n, "cmd=mail"))
+			return LOG_PHASE_MAIL;
+		if (STARTS(w, n, "cmd=rcpt"))
+			return LOG_PHASE_RCPT;
+		if (STARTS(w, n, "cmd=helo") || STARTS(w, n, "cmd=ehlo"))
+			return LOG_PHASE_HELO;
 		return LOG_PHASE_NONE;
 	}
 	if (FIND(m, len, "ruleset=check_rcpt") != NULL)
@@ -482,7 +552,10 @@ static void sendmail_peer(const char *m, size_t len, struct log_reply *out)
 	e = memchr(r, ',', n);
 	if (e == NULL)
 		e = r + n;
-	b = memchr(r, '[', (size_t)(e - r));
+	/* the address is the last [...] ("relay=[192.0.2.9] [192.0.2.9]") */
+	for (b = e; b > r && b[-1] != '['; b--)
+		continue;
+	b = b > r ? b - 1 : NULL;
 	c = b != NULL ? memchr(b, ']', (size_t)(e - b)) : NULL;
 	if (b != NULL && c != NULL) {
 		const char *ne = b;
@@ -492,6 +565,53 @@ static void sendmail_peer(const char *m, size_t len, struct log_reply *out)
 		set_peer(out, r, (size_t)(ne - r), b + 1, (size_t)(c - b - 1));
 	} else
 		set_peer(out, r, (size_t)(e - r), NULL, 0);
+}
+
+/*
+ * "..., mailer=esmtp, ..., relay=H. [ip], dsn=5.1.1, stat=User unknown":
+ * no basic code, the reply is "dsn stat". A peer's reply when an SMTP
+ * mailer reached a relay address, this server's for the local mailer;
+ * without a relay address (DNS failure) no reply was received.
+ */
+static bool sendmail_dsn(const char *m, size_t len, const char *stat,
+			 size_t slen, struct log_reply *out)
+{
+	const char *d = FIND(m, len, ", dsn="), *e, *mailer, *relay;
+	size_t dl;
+
+	if (d == NULL || slen == 0)
+		return false;
+	d += 6;
+	e = memchr(d, ',', len - (size_t)(d - m));
+	if (e == NULL)
+		return false;
+	dl = (size_t)(e - d);
+	if (dl < 5 || (d[0] != '4' && d[0] != '5') || d[1] != '.' ||
+	    dl + 1 + slen > LOG_BUILT_MAX)
+		return false;
+	mailer = FIND(m, len, ", mailer=");
+	if (mailer == NULL)
+		return false;
+	mailer += 9;
+	if (STARTS(mailer, len - (size_t)(mailer - m), "local,") ||
+	    STARTS(mailer, len - (size_t)(mailer - m), "prog,"))
+		out->dir = LOG_DIR_LOCAL;
+	else {
+		relay = FIND(m, len, "relay=");
+		if (relay == NULL || (e = memchr(relay, ',', len -
+		    (size_t)(relay - m))) == NULL || memchr(relay, '[',
+		    (size_t)(e - relay)) == NULL)
+			return false;
+		out->dir = LOG_DIR_REMOTE;
+		sendmail_peer(m, len, out);
+	}
+	memcpy(out->built, d, dl);
+	out->built[dl] = ' ';
+	memcpy(out->built + dl + 1, stat, slen);
+	out->reply = out->built;
+	out->reply_len = dl + 1 + slen;
+	out->has_code = false;
+	return true;
 }
 
 static bool sendmail_line(const char *m, size_t len, struct log_reply *out)
@@ -521,15 +641,20 @@ static bool sendmail_line(const char *m, size_t len, struct log_reply *out)
 	if (STARTS(s, n, "Deferred: ")) {
 		s += 10;
 		n -= 10;
+		if (!code_at(s, n))
+			return false;	/* "Connection timed out": no reply */
+	} else if (STARTS(s, n, "Deferred") || STARTS(s, n, "Sent")) {
+		return false;	/* no reply received, or a success */
 	}
-	if (!code_at(s, n))
-		return false;
-	out->reply = s;
-	out->reply_len = n;
-	out->has_code = true;
-	out->dir = LOG_DIR_REMOTE;
-	sendmail_peer(m, len, out);
-	return true;
+	if (code_at(s, n)) {
+		out->reply = s;
+		out->reply_len = n;
+		out->has_code = true;
+		out->dir = LOG_DIR_REMOTE;
+		sendmail_peer(m, len, out);
+		return true;
+	}
+	return sendmail_dsn(m, len, s, n, out);
 }
 
 /* ---- Exim --------------------------------------------------------------- */
@@ -555,6 +680,44 @@ static enum log_phase exim_phase(const char *a, size_t n)
 	return LOG_PHASE_NONE;
 }
 
+/*
+ * This server's rejects, when their text starts with a code:
+ * "H=(helo) [ip] F=<a> rejected RCPT <b>: 550 5.7.1 text",
+ * "... rejected after DATA: 550 ...". Without a code they are no reply.
+ */
+static bool exim_local(const char *m, size_t len, struct log_reply *out)
+{
+	const char *p = FIND(m, len, " rejected "), *w, *r;
+	size_t n;
+
+	if (p == NULL)
+		return false;
+	w = p + 10;
+	n = len - (size_t)(w - m);
+	if (STARTS(w, n, "RCPT "))
+		out->phase = LOG_PHASE_RCPT;
+	else if (STARTS(w, n, "MAIL "))
+		out->phase = LOG_PHASE_MAIL;
+	else if (STARTS(w, n, "after DATA"))
+		out->phase = LOG_PHASE_EOM;
+	else if (STARTS(w, n, "EHLO") || STARTS(w, n, "HELO"))
+		out->phase = LOG_PHASE_HELO;
+	else if (STARTS(w, n, "connection"))
+		out->phase = LOG_PHASE_CONNECT;
+	else
+		return false;
+	for (r = w; (r = FIND(r, n - (size_t)(r - w), ": ")) != NULL; r += 2)
+		if (code_at(r + 2, n - (size_t)(r + 2 - w)))
+			break;
+	if (r == NULL)
+		return false;
+	out->reply = r + 2;
+	out->reply_len = len - (size_t)(out->reply - m);
+	out->has_code = true;
+	out->dir = LOG_DIR_LOCAL;
+	return true;
+}
+
 static bool exim_line(const char *m, size_t len, struct log_reply *out)
 {
 	static const char marker[] = "SMTP error from remote mail server after ";
@@ -562,7 +725,7 @@ static bool exim_line(const char *m, size_t len, struct log_reply *out)
 	size_t n;
 
 	if (p == NULL)
-		return false;
+		return exim_local(m, len, out);
 	a = p + sizeof(marker) - 1;
 	n = len - (size_t)(a - m);
 	/* the reply follows the first ": " that a code follows */
@@ -576,6 +739,23 @@ static bool exim_line(const char *m, size_t len, struct log_reply *out)
 	out->reply_len = len - (size_t)(out->reply - m);
 	out->has_code = true;
 	out->dir = LOG_DIR_REMOTE;
+	/* Exim up to 4.7x: "...: host NAME [IP]: 550 ..." inside the text */
+	h = FIND(a, (size_t)(r - a), ": host ");
+	if (h != NULL) {
+		const char *name = h + 7, *b2 = memchr(name, '[', (size_t)(r - name));
+		const char *c2 = b2 != NULL ? memchr(b2, ']', (size_t)(r - b2)) : NULL;
+
+		if (b2 != NULL && c2 != NULL) {
+			const char *ne = b2;
+
+			while (ne > name && ne[-1] == ' ')
+				ne--;
+			set_peer(out, name, (size_t)(ne - name), b2 + 1,
+			    (size_t)(c2 - b2 - 1));
+			out->phase = exim_phase(a, (size_t)(h - a));
+			return true;
+		}
+	}
 	/* " H=mx.example.com [192.0.2.1]" (also "H=mx [ip]:port") */
 	h = FIND(m, (size_t)(p - m), " H=");
 	if (h != NULL) {
@@ -644,9 +824,8 @@ bool log_parse_line(const char *line, size_t len, struct log_reply *out)
 		ok = false;
 		break;
 	}
-	/* A reply trimmed to nothing (a cut line) is no reply. */
-	while (ok && out->reply_len > 0 && (out->reply[out->reply_len - 1] == ' ' ||
-	    out->reply[out->reply_len - 1] == '\r'))
+	/* A CR LF log: the CR is no part of the reply. */
+	if (ok && out->reply_len > 0 && out->reply[out->reply_len - 1] == '\r')
 		out->reply_len--;
 	return ok && out->reply_len > 0;
 }

@@ -53,6 +53,8 @@ enum log_source {
 
 /* Longest peer name kept ("name[ip]"); longer ones are cut. */
 #define LOG_PEER_MAX 160
+/* Longest reply put together from parts of a line. */
+#define LOG_BUILT_MAX 1024
 
 struct log_reply {
 	enum log_source source;
@@ -62,6 +64,9 @@ struct log_reply {
 	size_t reply_len;
 	bool has_code;		/* the reply starts with its basic code */
 	char peer[LOG_PEER_MAX];	/* remote: "mx.example.com[192.0.2.1]" */
+	char built[LOG_BUILT_MAX];	/* a reply put together from two
+					 * fields (sendmail's dsn= and stat=);
+					 * reply then points here */
 	const char *stamp;	/* the line's timestamp, view (len 0: none) */
 	size_t stamp_len;
 };

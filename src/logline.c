@@ -619,8 +619,13 @@ static bool sendmail_line(const char *m, size_t len, struct log_reply *out)
 	const char *p, *s;
 	size_t n;
 
-	/* This server's reply: "..., reject=550 5.7.1 text" */
+	/* This server's reply: "..., reject=550 5.7.1 text". sendmail logs
+	 * each milter reject twice, as "milter=NAME, action=rcpt, reject=..."
+	 * and as "Milter: to=<...>, reject=...": the second counts. */
 	p = FIND(m, len, "reject=");
+	if (p != NULL && FIND(m, (size_t)(p - m), ", action=") != NULL &&
+	    FIND(m, (size_t)(p - m), "milter=") != NULL)
+		return false;
 	if (p != NULL && p > m && (p[-1] == ' ' || p[-1] == ',')) {
 		p += 7;
 		n = len - (size_t)(p - m);
@@ -867,13 +872,32 @@ size_t log_reply_wire(const char *reply, size_t len, char *buf, size_t size)
 	bool multi = len >= 4 && code_at(reply, len) && reply[3] == '-';
 
 	/* The common case: one line, nothing to rebuild. */
-	if (!multi && FIND(reply, len, "??") == NULL) {
+	if (!multi && FIND(reply, len, "??") == NULL &&
+	    memchr(reply, '\\', len) == NULL) {
 		o = len < size ? len : size;
 		memcpy(buf, reply, o);
 		return o;
 	}
 
 	while (i < len && o < size) {
+		/* sendmail: CR LF logged as "\r\n", Exim: LF as "\n" */
+		if (reply[i] == '\\' && i + 3 < len && reply[i + 1] == 'r' &&
+		    reply[i + 2] == '\\' && reply[i + 3] == 'n' &&
+		    code_at(reply + i + 4, len - i - 4) && o + 2 <= size) {
+			buf[o++] = '\r';
+			buf[o++] = '\n';
+			i += 4;
+			multi = i + 3 < len && reply[i + 3] == '-';
+			continue;
+		}
+		if (reply[i] == '\\' && i + 1 < len && reply[i + 1] == 'n' &&
+		    code_at(reply + i + 2, len - i - 2) && o + 2 <= size) {
+			buf[o++] = '\r';
+			buf[o++] = '\n';
+			i += 2;
+			multi = i + 3 < len && reply[i + 3] == '-';
+			continue;
+		}
 		/* Postfix smtpd: CR LF logged as "??" */
 		if (i + 2 < len && reply[i] == '?' && reply[i + 1] == '?' &&
 		    code_at(reply + i + 2, len - i - 2) && o + 2 <= size) {

@@ -34,8 +34,27 @@ static bool looks_enhanced(const char *s, size_t len)
 	return dot;
 }
 
-int audit_mta_reject(const char *host, const char *addr, bool utf8,
-		     struct audit_reply *out)
+/* Is A[0..ALEN) the recipient RCPT, with or without <>, or its local part? */
+static bool is_the_recipient(const char *a, size_t alen, const char *rcpt)
+{
+	size_t rlen, i;
+
+	if (rcpt == NULL || alen == 0)
+		return false;
+	rlen = strnlen(rcpt, AUDIT_VALUE_MAX);
+	if (rlen >= 2 && rcpt[0] == '<' && rcpt[rlen - 1] == '>') {
+		rcpt++;
+		rlen -= 2;
+	}
+	if (alen == rlen && memcmp(a, rcpt, rlen) == 0)
+		return true;
+	for (i = 0; i < rlen && rcpt[i] != '@'; i++)
+		continue;
+	return i < rlen && alen == i && memcmp(a, rcpt, i) == 0;
+}
+
+int audit_mta_reject(const char *host, const char *addr, const char *rcpt,
+		     bool utf8, struct audit_reply *out)
 {
 	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_WIRE, utf8, NULL };
 	size_t hlen = host != NULL ? strnlen(host, AUDIT_VALUE_MAX) : 0;
@@ -47,7 +66,7 @@ int audit_mta_reject(const char *host, const char *addr, bool utf8,
 	out->code = -1;
 	out->chk.ndiags = 0;
 	out->chk.errors = out->chk.warnings = out->chk.infos = 0;
-	if (hlen == 0 && alen == 0)
+	if ((hlen == 0 && alen == 0) || is_the_recipient(addr, alen, rcpt))
 		return -1;
 	if (starts_with_code(addr, alen)) {
 		/* sendmail: the whole reply. */

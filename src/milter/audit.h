@@ -36,11 +36,14 @@ struct audit_reply {
 };
 
 /*
- * Audit the reply the MTA gave, from {rcpt_host} HOST and {rcpt_addr}
- * ADDR (either may be NULL). UTF8: whether the MTA allows UTF-8 text.
- * Returns 0, or -1 when there is nothing to audit (both empty).
+ * Audit the reply the MTA gave to recipient RCPT ("<x@example.org>"),
+ * from {rcpt_host} HOST and {rcpt_addr} ADDR (any may be NULL). UTF8:
+ * whether the MTA allows UTF-8 text. Returns 0, or -1 when there is
+ * nothing to audit: both empty, or ADDR is the recipient itself (or its
+ * local part), which is what sendmail leaves there for a reject that
+ * came with no reply (a ruleset-5 error, a program recipient).
  */
-int audit_mta_reject(const char *host, const char *addr, bool utf8,
-		     struct audit_reply *out);
+int audit_mta_reject(const char *host, const char *addr, const char *rcpt,
+		     bool utf8, struct audit_reply *out);
 
 #endif /* SMTPREPLY_MILTER_AUDIT_H */

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,12 @@ static void usage(FILE *out)
 	    "will be sent\n"
 	    "  -d LEVEL   debug (0-9): log level debug; libmilter's debug level\n"
 	    "  -V         print the version\n");
+}
+
+/* SIGUSR2 only interrupts the milter thread's poll() (see stop_milter). */
+static void on_wake(int sig)
+{
+	(void)sig;
 }
 
 static void on_signal(int sig)
@@ -358,6 +365,9 @@ static int setup_signals(void)
 			return -1;
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_wake;
+	sa.sa_flags = 0;		/* no SA_RESTART: poll() returns EINTR */
+	(void)sigaction(SIGUSR2, &sa, NULL);
 	return 0;
 }
 
@@ -381,6 +391,49 @@ static int start_milter(struct milter_thread *mt)
 		return -1;
 	}
 	return 0;
+}
+
+static void *call_smfi_stop(void *arg)
+{
+	atomic_bool *done = arg;
+
+	(void)smfi_stop();
+	atomic_store(done, true);
+	return NULL;
+}
+
+/*
+ * Stop libmilter promptly. smfi_stop() waits for a lock that libmilter's
+ * listener holds while it sits in poll(), for up to 5 s: call it from a
+ * helper thread and meanwhile interrupt that poll() (SIGUSR2, a handler
+ * that does nothing) until it has gone through.
+ */
+static void stop_milter(struct milter_thread *mt)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	atomic_bool done = false;
+	sigset_t set, old;
+	pthread_t tid;
+	int i;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	i = pthread_create(&tid, NULL, call_smfi_stop, &done);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (i != 0) {
+		(void)smfi_stop();
+		return;
+	}
+	for (i = 0; i < 500 && !atomic_load(&done); i++) {
+		(void)pthread_kill(mt->tid, SIGUSR2);
+		nanosleep(&tick, NULL);
+	}
+	pthread_join(tid, NULL);
+	(void)pthread_kill(mt->tid, SIGUSR2);
 }
 
 static void log_config(const struct config *cfg, const char *socket,
@@ -561,7 +614,7 @@ int main(int argc, char **argv)
 		case SIGTERM:
 		case SIGINT:
 			log_msg(LOG_INFO, "stopping on signal %d", b);
-			(void)smfi_stop();
+			stop_milter(&mt);
 			stop = true;
 			break;
 		case 0:

@@ -576,7 +576,7 @@ static void audit_rejected(struct session *s, const struct mta *m,
 	}
 	log_quote(to, sizeof(to), rcpt != NULL ? rcpt : "",
 	    rcpt != NULL ? strnlen(rcpt, SESSION_VALUE_MAX) : 0);
-	if (audit_mta_reject(host, addr, s->cfg->utf8, a) != 0) {
+	if (audit_mta_reject(host, addr, rcpt, s->cfg->utf8, a) != 0) {
 		log_qid(LOG_INFO, s->qid, "audit: mta rejected to=%s; the MTA "
 		    "exposed no reply", to);
 		free(a);

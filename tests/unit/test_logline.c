@@ -163,6 +163,10 @@ static const struct wire_row wire_rows[] = {
 	{ "550-5.7.1 a b 550-5.7.1 c 550 5.7.1 d", "550-5.7.1 a b\r\n550-5.7.1 c\r\n550 5.7.1 d" },
 	/* after the last line no more splits */
 	{ "550-5.7.1 a 550 5.7.1 b 550 c", "550-5.7.1 a\r\n550 5.7.1 b 550 c" },
+	/* sendmail: "\r\n" as written in its log; Exim: "\n" */
+	{ "550-5.7.1 one\\r\\n550 5.7.1 two", "550-5.7.1 one\r\n550 5.7.1 two" },
+	{ "550-5.7.1 a\\n550-5.7.1 b\\n550 5.7.1 c", "550-5.7.1 a\r\n550-5.7.1 b\r\n550 5.7.1 c" },
+	{ "550 5.7.1 a path C:\\new", "550 5.7.1 a path C:\\new" },
 	/* another code in the text of a one-line reply */
 	{ "550 5.7.1 see 550 5.7.1", "550 5.7.1 see 550 5.7.1" },
 };

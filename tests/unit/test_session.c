@@ -592,7 +592,7 @@ START_TEST(audit_mta_replies)
 	char ids[256] = "";
 	size_t i;
 
-	ck_assert_int_eq(audit_mta_reject(row->host, row->addr, false, &a), 0);
+	ck_assert_int_eq(audit_mta_reject(row->host, row->addr, "<u@x>", false, &a), 0);
 	ck_assert_int_eq(a.has_code, row->has_code);
 	ck_assert_int_eq(a.code, row->code);
 	for (i = 0; i < a.chk.ndiags; i++) {
@@ -610,8 +610,18 @@ START_TEST(audit_nothing)
 {
 	struct audit_reply a;
 
-	ck_assert_int_eq(audit_mta_reject(NULL, NULL, false, &a), -1);
-	ck_assert_int_eq(audit_mta_reject("", "", false, &a), -1);
+	ck_assert_int_eq(audit_mta_reject(NULL, NULL, NULL, false, &a), -1);
+	ck_assert_int_eq(audit_mta_reject("", "", "<u@x>", false, &a), -1);
+	/* sendmail, a reject without a reply: {rcpt_addr} is the recipient */
+	ck_assert_int_eq(audit_mta_reject("5.7.1", "odd5", "<odd5@localhost>",
+					  false, &a), -1);
+	ck_assert_int_eq(audit_mta_reject("5.7.1", "|/bin/true", "<|/bin/true>",
+					  false, &a), -1);
+	ck_assert_int_eq(audit_mta_reject(NULL, "odd5@localhost",
+					  "<odd5@localhost>", false, &a), -1);
+	/* text that only starts like the recipient is a reply */
+	ck_assert_int_eq(audit_mta_reject("5.1.1", "odd5 is unknown",
+					  "<odd5@localhost>", false, &a), 0);
 }
 END_TEST
 

@@ -107,13 +107,16 @@ size_t audit_stats_top_peers(const struct audit_stats *st,
 
 /* ---- examples ------------------------------------------------------------- */
 
+static void norm_example(struct audit_example *e, const char *wire, size_t len,
+			 const struct sr_reply *rep, const struct sr_options *o,
+			 const char *stand_in);
+
 static void add_example(struct audit_stats *st, enum sr_diag_id id,
 			const struct log_reply *r, const char *wire, size_t len,
 			const struct sr_reply *rep, const struct sr_options *o,
 			const char *stand_in)
 {
 	size_t keep = len < AUDIT_EXAMPLE_LEN ? len : AUDIT_EXAMPLE_LEN;
-	struct sr_normalized norm;
 	struct audit_example *e;
 	size_t i;
 
@@ -136,14 +139,41 @@ static void add_example(struct audit_stats *st, enum sr_diag_id id,
 	memcpy(e->peer, r->peer, sizeof(e->peer));
 	e->count = 1;
 	e->sugg_len = 0;
+	norm_example(e, wire, len, rep, o, stand_in);
+}
+
+/*
+ * The engine's normalized form of an example: of REP, or, for a reply
+ * logged without its basic code (REP NULL), of WIRE behind the stand-in
+ * code it was checked with, shown again without that code.
+ */
+static void norm_example(struct audit_example *e, const char *wire, size_t len,
+			 const struct sr_reply *rep, const struct sr_options *o,
+			 const char *stand_in)
+{
+	char buf[AUDIT_REPLY_MAX + 4];
+	struct sr_normalized norm;
+	struct sr_reply own;
+
+	if (rep == NULL) {
+		if (len > AUDIT_REPLY_MAX)
+			len = AUDIT_REPLY_MAX;
+		memcpy(buf, stand_in, 3);
+		buf[3] = ' ';
+		memcpy(buf + 4, wire, len);
+		if (sr_reply_parse(&own, buf, len + 4) != 0) {
+			sr_reply_release(&own);
+			return;
+		}
+		rep = &own;
+	}
 	sr_normalize(rep, o, &norm);
 	if (norm.status == SR_NORM_OK) {
 		const char *s = norm.wire;
 		size_t n = norm.wire_len;
 
 		/* No basic code in the log: none in the suggestion either. */
-		if (!r->has_code && stand_in != NULL && n >= 4 &&
-		    memcmp(s, stand_in, 3) == 0) {
+		if (rep == &own && n >= 4 && memcmp(s, stand_in, 3) == 0) {
 			s += 4;
 			n -= 4;
 		}
@@ -153,6 +183,8 @@ static void add_example(struct audit_stats *st, enum sr_diag_id id,
 		e->sugg_len = n;
 	}
 	sr_normalized_release(&norm);
+	if (rep == &own)
+		sr_reply_release(&own);
 }
 
 /* ---- one reply ---------------------------------------------------------- */
@@ -161,7 +193,7 @@ void audit_stats_add(struct audit_stats *st, const struct log_reply *r)
 {
 	struct sr_options o = { log_phase_sr(r->phase), SR_CONTEXT_WIRE,
 	    st->utf8, NULL };
-	char wire[AUDIT_REPLY_MAX + 4], stand_in[4] = "";
+	char wire[AUDIT_REPLY_MAX], stand_in[4] = "";
 	struct sr_check chk;
 	struct sr_reply rep;
 	bool err = false, warn = false;
@@ -188,16 +220,6 @@ void audit_stats_add(struct audit_stats *st, const struct log_reply *r)
 			st->check_failed++;
 			return;
 		}
-		/* The same stand-in reply, for the suggestions. */
-		memmove(wire + 4, wire, len);
-		memcpy(wire, stand_in, 3);
-		wire[3] = ' ';
-		len += 4;
-		if (sr_reply_parse(&rep, wire, len) != 0) {
-			st->check_failed++;
-			sr_reply_release(&rep);
-			return;
-		}
 	}
 	if (code >= 0 && (sr_check_find(&chk, SR_D_CODE_NONSTANDARD) != NULL ||
 	    sr_check_find(&chk, SR_D_CODE_SYNTAX) != NULL))
@@ -209,15 +231,13 @@ void audit_stats_add(struct audit_stats *st, const struct log_reply *r)
 		st->diag[id]++;
 		err |= sev == SR_SEV_ERROR;
 		warn |= sev == SR_SEV_WARNING;
-		if (r->has_code)
-			add_example(st, id, r, wire, len, &rep, &o, NULL);
-		else
-			add_example(st, id, r, wire + 4, len - 4, &rep, &o,
-			    stand_in);
+		add_example(st, id, r, wire, len, r->has_code ? &rep : NULL, &o,
+		    stand_in);
 	}
 	st->with_error += err;
 	st->with_warning += warn && !err;
 	if (r->dir == LOG_DIR_REMOTE && (err || warn) && r->peer[0] != '\0')
 		peer_count(st, r->peer);
-	sr_reply_release(&rep);
+	if (r->has_code)
+		sr_reply_release(&rep);
 }

@@ -57,6 +57,9 @@ struct options {
 /* The signal pipe: written by handlers, read by the main thread. */
 static int sig_pipe[2] = { -1, -1 };
 
+/* The signals the main thread handles; every other thread blocks them. */
+static const int main_signals[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -346,7 +349,6 @@ static void *run_milter(void *arg)
 static int setup_signals(void)
 {
 	struct sigaction sa;
-	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	size_t i;
 
 	if (pipe(sig_pipe) != 0) {
@@ -360,8 +362,8 @@ static int setup_signals(void)
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) != 0)
+	for (i = 0; i < sizeof(main_signals) / sizeof(main_signals[0]); i++)
+		if (sigaction(main_signals[i], &sa, NULL) != 0)
 			return -1;
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
@@ -371,20 +373,31 @@ static int setup_signals(void)
 	return 0;
 }
 
-/* Start smfi_main() in a thread that does not take our signals. */
-static int start_milter(struct milter_thread *mt)
+/*
+ * Create a thread running FN(ARG) with the main thread's signals blocked,
+ * so that they reach the main thread (libmilter's threads inherit that).
+ * Returns pthread_create's result.
+ */
+static int spawn_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
 {
 	sigset_t set, old;
+	size_t i;
 	int rc;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
+	for (i = 0; i < sizeof(main_signals) / sizeof(main_signals[0]); i++)
+		sigaddset(&set, main_signals[i]);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	rc = pthread_create(&mt->tid, NULL, run_milter, mt);
+	rc = pthread_create(tid, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* Start smfi_main() in a thread of its own. */
+static int start_milter(struct milter_thread *mt)
+{
+	int rc = spawn_thread(&mt->tid, run_milter, mt);
+
 	if (rc != 0) {
 		log_msg(LOG_ERR, "cannot start the milter thread: %s",
 		    strerror(rc));
@@ -412,19 +425,10 @@ static void stop_milter(struct milter_thread *mt)
 {
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	atomic_bool done = false;
-	sigset_t set, old;
 	pthread_t tid;
 	int i;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	i = pthread_create(&tid, NULL, call_smfi_stop, &done);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (i != 0) {
+	if (spawn_thread(&tid, call_smfi_stop, &done) != 0) {
 		(void)smfi_stop();
 		return;
 	}

@@ -636,41 +636,40 @@ class PrivatePostfix:
         return "\n".join(parts)
 
 
-class SmtpClient:
-    """A raw SMTP client over TCP: every method returns the server's reply as a
-    list of lines (str, CRLF stripped), exactly as sent. A reply is complete at a
-    line whose fourth character is not "-". If the server closes the connection,
-    the lines received so far are returned (possibly []) and .closed is True. A
-    reply that does not come within timeout seconds raises socket.timeout."""
+class SmtpDialogue:
+    """What every SMTP client of these tests shares: reading replies line by
+    line (a reply is complete at a line whose fourth character is not "-"),
+    commands, DATA with dot-stuffing, QUIT. Every method returns the server's
+    reply as a list of lines (str, CRLF stripped), exactly as sent. When the
+    server closes, the lines received so far are returned (possibly []) and
+    .closed is True. A subclass gives _recv() (bytes, b"" at the end of the
+    stream), send(bytes) and close(), and may note the dialogue in _note()."""
 
-    def __init__(self, host="127.0.0.1", port=25, timeout=10.0):
-        self.host, self.port, self.timeout = host, port, timeout
-        self.sock = None
+    def __init__(self, timeout=10.0):
+        self.timeout = timeout
         self.buf = b""
         self.closed = False
 
-    def connect(self):
-        """Connect; return the greeting."""
-        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        self.sock.settimeout(self.timeout)
-        self.closed = False
-        self.buf = b""
-        return self.reply()
+    def _recv(self, deadline):
+        raise NotImplementedError
+
+    def _note(self, who, text):
+        """Called with ("C", command) and ("S", reply line); ignored here."""
 
     def reply(self):
         """Read one (possibly multi-line) reply."""
         lines = []
+        deadline = time.monotonic() + self.timeout
         while True:
             while b"\n" not in self.buf:
-                if self.closed or self.sock is None:
+                if self.closed:
                     if self.buf:
                         lines.append(self.buf.rstrip(b"\r").decode("utf-8", "replace"))
                         self.buf = b""
+                    for line in lines:
+                        self._note("S", line)
                     return lines
-                try:
-                    chunk = self.sock.recv(65536)
-                except ConnectionResetError:
-                    chunk = b""
+                chunk = self._recv(deadline)
                 if not chunk:
                     self.closed = True
                     continue
@@ -679,20 +678,13 @@ class SmtpClient:
             line = raw.rstrip(b"\r").decode("utf-8", "replace")
             lines.append(line)
             if len(line) < 4 or line[3] != "-":
+                for line in lines:
+                    self._note("S", line)
                 return lines
-
-    def send(self, data):
-        """Send raw bytes (no reply read). A closed connection sets .closed."""
-        if self.sock is None:
-            self.closed = True
-            return
-        try:
-            self.sock.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.closed = True
 
     def cmd(self, line):
         """Send one command line (CRLF added); return its reply."""
+        self._note("C", line if isinstance(line, str) else line.decode("utf-8", "replace"))
         if isinstance(line, str):
             line = line.encode("utf-8")
         self.send(line + b"\r\n")
@@ -711,19 +703,66 @@ class SmtpClient:
         if lines and lines[-1] == b"":
             lines.pop()
         body = b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n" for l in lines)
+        self._note("C", "<message, %d lines>" % len(lines))
         self.send(body + b".\r\n")
         return self.reply()
 
     def quit(self):
         """QUIT and close; return the reply (or what there was)."""
         r = []
-        if self.sock is not None and not self.closed:
+        if not self.closed:
             try:
                 r = self.cmd("QUIT")
-            except OSError:
+            except OSError:         # socket.timeout, TimeoutError, resets
                 pass
         self.close()
         return r
+
+    def close(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class SmtpClient(SmtpDialogue):
+    """A raw SMTP client over TCP (see SmtpDialogue). A reply that does not come
+    within timeout seconds raises socket.timeout."""
+
+    def __init__(self, host="127.0.0.1", port=25, timeout=10.0):
+        super().__init__(timeout)
+        self.host, self.port = host, port
+        self.sock = None
+
+    def connect(self):
+        """Connect; return the greeting."""
+        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        self.sock.settimeout(self.timeout)
+        self.closed = False
+        self.buf = b""
+        return self.reply()
+
+    def _recv(self, deadline):
+        if self.sock is None:
+            return b""
+        try:
+            return self.sock.recv(65536)
+        except ConnectionResetError:
+            return b""
+
+    def send(self, data):
+        """Send raw bytes (no reply read). A closed connection sets .closed."""
+        if self.sock is None:
+            self.closed = True
+            return
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.closed = True
 
     def close(self):
         if self.sock is not None:
@@ -733,13 +772,6 @@ class SmtpClient:
                 pass
         self.sock = None
         self.closed = True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
 
 def message(subject="test", sender="sender@client.test.invalid",

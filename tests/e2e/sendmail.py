@@ -71,8 +71,12 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mta  # noqa: E402  (the shared SMTP dialogue)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -277,24 +281,19 @@ def _group_members(pgid):
     return res
 
 
-class Session:
-    """One sendmail -bs process, driven like mta.SmtpClient: every method
-    returns the reply as a list of lines (str, CRLF stripped) exactly as
-    sendmail wrote them. A reply is complete at a line whose fourth character is
-    not "-". When sendmail closes its output, the lines read so far are returned
-    and .closed is True. A reply not complete within timeout seconds raises
+class Session(mta.SmtpDialogue):
+    """One sendmail -bs process, driven like mta.SmtpClient (mta.SmtpDialogue:
+    replies as lists of lines exactly as sendmail wrote them). A reply not complete within timeout seconds raises
     TimeoutError. What sendmail writes on its standard error is appended to
     stderr_file. Attributes: pid, returncode (after close), leftovers (PIDs
     left in its process group and killed at close; [] normally), transcript
     ([("C", command) or ("S", reply line)], in order)."""
 
     def __init__(self, argv, env, stderr_file, timeout=10.0):
+        super().__init__(timeout)
         self.argv, self.env, self.stderr_file = argv, env, stderr_file
-        self.timeout = timeout
         self.proc = None
         self.pid = None
-        self.buf = b""
-        self.closed = False
         self.leftovers = []         # PIDs of its process group killed at close
         self.returncode = None
         self.transcript = []        # ("C", line) and ("S", line), in order
@@ -309,34 +308,17 @@ class Session:
         self.closed = False
         return self.reply()
 
-    def reply(self):
-        """Read one (possibly multi-line) reply."""
-        lines = []
-        deadline = time.monotonic() + self.timeout
+    def _note(self, who, text):
+        self.transcript.append((who, text))
+
+    def _recv(self, deadline):
+        """sendmail's next output, waiting until DEADLINE at most."""
         fd = self.proc.stdout.fileno()
-        while True:
-            while b"\n" not in self.buf:
-                if self.closed:
-                    if self.buf:
-                        lines.append(self.buf.rstrip(b"\r").decode("utf-8", "replace"))
-                        self.buf = b""
-                    self.transcript.extend(("S", l) for l in lines)
-                    return lines
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([fd], [], [], left)[0]:
-                    raise TimeoutError("no complete reply from sendmail -bs (pid %s) within "
-                                       "%.0f s; got %r" % (self.pid, self.timeout, lines))
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    self.closed = True
-                    continue
-                self.buf += chunk
-            raw, self.buf = self.buf.split(b"\n", 1)
-            line = raw.rstrip(b"\r").decode("utf-8", "replace")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                self.transcript.extend(("S", l) for l in lines)
-                return lines
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError("no complete reply from sendmail -bs (pid %s) within "
+                               "%.0f s; got %r" % (self.pid, self.timeout, self.buf))
+        return os.read(fd, 65536)
 
     def send(self, data):
         """Write raw bytes to sendmail's standard input (no reply read)."""
@@ -348,43 +330,6 @@ class Session:
             self.proc.stdin.flush()
         except (BrokenPipeError, ValueError):
             self.closed = True
-
-    def cmd(self, line):
-        """Send one command line (CRLF added); return its reply."""
-        self.transcript.append(("C", line))
-        if isinstance(line, str):
-            line = line.encode("utf-8")
-        self.send(line + b"\r\n")
-        return self.reply()
-
-    def data(self, message):
-        """DATA, then the message (bytes or str; LF or CRLF line ends)
-        dot-stuffed with the final ".", and return the reply after the dot. If
-        DATA itself is not answered 354, return that reply and send nothing
-        more."""
-        r = self.cmd("DATA")
-        if not r or not r[-1].startswith("354"):
-            return r
-        if isinstance(message, str):
-            message = message.encode("utf-8")
-        lines = message.replace(b"\r\n", b"\n").split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        body = b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n" for l in lines)
-        self.transcript.append(("C", "<message, %d lines>" % len(lines)))
-        self.send(body + b".\r\n")
-        return self.reply()
-
-    def quit(self):
-        """QUIT and close; return the reply (or what there was)."""
-        r = []
-        if self.proc is not None and not self.closed:
-            try:
-                r = self.cmd("QUIT")
-            except TimeoutError:
-                pass
-        self.close()
-        return r
 
     def close(self, timeout=10.0):
         """Close sendmail's standard input and wait for it to exit; SIGTERM then

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mta  # noqa: E402
@@ -179,7 +180,14 @@ def main():
                "private Postfix on 127.0.0.1:%d (master pid %s)" % (port, pf.pid))
         if started is None:
             tap.bail_out("Postfix did not start")
-        names = sorted(set(cmd.split()[0].rsplit("/", 1)[-1] for _, cmd in pf.processes()))
+        # master starts its services a moment after it listens: give them 5 s
+        deadline = time.monotonic() + 5
+        while True:
+            names = sorted(set(cmd.split()[0].rsplit("/", 1)[-1]
+                               for _, cmd in pf.processes()))
+            if ("master" in names and "postlogd" in names) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         tap.ok("master" in names and "postlogd" in names,
                "its processes are found by MAIL_CONFIG in /proc/PID/environ", diag=names)
         tap.ok(os.path.exists(os.path.join(pf.conf_dir, "rcpt_access_db.db")),

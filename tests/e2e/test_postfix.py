@@ -99,12 +99,9 @@ class SourcedClient(mta.SmtpClient):
         return self.reply()
 
 
-RULES = r'''
-socket_mode = "0660";
-group = "postfix";
-rules = (
-	{ name = "connect-reject"; phase = "connect"; client = "127.0.0.2";
-	  action = "reject"; reply = "550 5.7.1 No connections from ${client_addr}"; },
+# The rules both MTAs' tests play (test_sendmail.py composes its own file
+# from these): each is keyed on its own sender, recipient or header.
+COMMON_RULES = r'''
 	{ name = "helo-reject"; phase = "helo"; helo = "/^bad\\.helo\\.example$/";
 	  action = "reject"; reply = "550 HELO ${helo} refused"; },
 	{ name = "vip-accept"; phase = "mail"; sender = "/^<vip@/"; action = "accept"; },
@@ -121,10 +118,19 @@ rules = (
 	{ name = "rcpt-catch"; phase = "rcpt"; rcpt = "/^<catch@/"; action = "reject";
 	  reply = "550 5.7.1 Caught by a later rule"; },
 	{ name = "rcpt-discard"; phase = "rcpt"; rcpt = "/^<blackhole@/"; action = "discard"; },
-	{ name = "rcpt-probe"; phase = "rcpt"; rcpt = "/^<probe@/"; action = "reject";
-	  reply = "550 5.7.1 configuration one"; },
 	{ name = "header-reject"; phase = "header"; header = { name = "Subject"; value = "/cheap pills/i"; };
 	  action = "reject"; reply = "550 5.7.1 Message ${queue_id} rejected: content not accepted"; },
+'''
+
+RULES = r'''
+socket_mode = "0660";
+group = "postfix";
+rules = (
+	{ name = "connect-reject"; phase = "connect"; client = "127.0.0.2";
+	  action = "reject"; reply = "550 5.7.1 No connections from ${client_addr}"; },
+''' + COMMON_RULES + r'''
+	{ name = "rcpt-probe"; phase = "rcpt"; rcpt = "/^<probe@/"; action = "reject";
+	  reply = "550 5.7.1 configuration one"; },
 	{ name = "header-hold"; phase = "header"; header = { name = "X-Mailer"; value = "/^MassMailer/"; };
 	  action = "quarantine"; reply = "mass mailer from ${client_addr}"; }
 );

@@ -174,6 +174,7 @@ def main():
         tap.run(reload_scenarios, tap, pf, milter, smtp_port)
         tap.run(signals_and_stop, tap, pf, milter)
         tap.run(unix_socket, tap, pf, base)
+        tap.run(inet6_socket, tap, pf, base)
         tap.run(config_test, tap, base)
         tap.run(daemon_mode, tap, base)
     finally:
@@ -382,6 +383,32 @@ def unix_socket(tap, pf, base):
         c.quit()
     finally:
         tap.is_(m.stop(), 0, "unix socket: the milter exits 0")
+
+
+def inet6_socket(tap, pf, base):
+    """The milter on inet6:PORT@::1, Postfix connecting to inet:[::1]:PORT."""
+    try:
+        probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError as e:
+        tap.skip("inet6 socket", "no IPv6 loopback here: %s" % e, count=2)
+        return
+    port = mta.free_port()
+    m = Milter(base, "inet6:%d@::1" % port, RULES)
+    m.log_file = os.path.join(base, "milter-inet6.log")
+    m.start()
+    try:
+        pf.reload({"smtpd_milters": "inet:[::1]:%d" % port, "inet_protocols": "all"})
+        c = mta.SmtpClient("127.0.0.1", pf.port)
+        ehlo_mail(c, "sender@client.test.invalid")
+        tap.is_(c.cmd("RCPT TO:<mismatch@localhost>"),
+                ["550 5.7.1 Recipient address rejected: Access denied"],
+                "inet6 socket: Postfix gets the normalized reply over ::1")
+        c.quit()
+    finally:
+        pf.reload({"inet_protocols": "ipv4"})
+        tap.is_(m.stop(), 0, "inet6 socket: the milter exits 0")
 
 
 def config_test(tap, base):

@@ -77,11 +77,15 @@ static void make_printable(char *s)
 			*s = '?';
 }
 
-static void emit(int level, const char *qid, const char *fmt, va_list ap)
+static void emit(int level, const char *rawqid, const char *fmt, va_list ap)
 {
-	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128];
-	const char *prefix;
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128], qbuf[LOG_QID_SHOWN];
+	const char *prefix, *qid = NULL;
 	int n;
+
+	/* The queue id is the MTA's macro: from outside like any value. */
+	if (rawqid != NULL)
+		qid = log_field(qbuf, sizeof(qbuf), rawqid, strlen(rawqid));
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
@@ -194,5 +198,41 @@ char *log_quote(char *dst, size_t size, const char *src, size_t len)
 		o += n;
 	}
 	dst[o] = '\0';
+	return dst;
+}
+
+/* Bytes a field may show bare: printable ASCII but space, '"' and '\\'. */
+static bool token_byte(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+char *log_field(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t i;
+
+	if (size < 3) {
+		if (size > 0)
+			dst[0] = '\0';
+		return dst;
+	}
+	for (i = 0; i < len && token_byte((unsigned char)src[i]); i++)
+		continue;
+	if (len > 0 && i == len) {
+		if (len < size) {
+			memcpy(dst, src, len);
+			dst[len] = '\0';
+		} else if (size >= 4) {
+			memcpy(dst, src, size - 4);
+			memcpy(dst + size - 4, "...", 4);
+		} else
+			dst[0] = '\0';
+		return dst;
+	}
+	dst[0] = '"';
+	log_quote(dst + 1, size - 2, src, len);
+	i = strlen(dst);
+	dst[i] = '"';
+	dst[i + 1] = '\0';
 	return dst;
 }

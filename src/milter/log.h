@@ -10,6 +10,8 @@
  *
  * Every line is made printable before it is written: a format argument
  * that carries client data cannot break a line or inject control bytes.
+ * Values from outside (the queue id of the prefix included) go through
+ * log_field() or log_quote(), so that none can pose as another field.
  * The format itself is always a literal (checked by the compiler through
  * the printf attribute); data goes in the arguments, never in the format.
  *
@@ -63,5 +65,19 @@ const char *log_level_name(int level);
  * does not fit is cut and ends with "...". Returns DST.
  */
 char *log_quote(char *dst, size_t size, const char *src, size_t len);
+
+/* Room for a queue id in a line's prefix; a longer one is cut. */
+#define LOG_QID_SHOWN 80
+
+/*
+ * A value from outside as one field of a log line, into DST (SIZE bytes,
+ * at least 3): as it is when every byte is printable ASCII other than
+ * space, '"' and '\\' (so that "from=<a@example.org>" reads as always),
+ * else in double quotes, escaped as by log_quote(). Either way no value
+ * can end its field early, start another or break the line: "helo=<bad
+ * rule=vip>" is written helo="<bad rule=vip>". Cut with "..." when it
+ * does not fit. Returns DST.
+ */
+char *log_field(char *dst, size_t size, const char *src, size_t len);
 
 #endif /* SMTPREPLY_MILTER_LOG_H */

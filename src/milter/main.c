@@ -38,6 +38,7 @@
 #include "conftest.h"
 #include "log.h"
 #include "milter.h"
+#include "pidfile.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -312,21 +313,12 @@ static int detach(void)
 
 static int write_pidfile(const char *path)
 {
-	char buf[32];
-	int fd, n;
+	char err[128];
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_msg(LOG_ERR, "pid file %s: %s", path, strerror(errno));
+	if (pidfile_write(path, getpid(), err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "pid file %s: %s", path, err);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		log_msg(LOG_ERR, "pid file %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
 	return 0;
 }
 

@@ -16,8 +16,6 @@
 
 /* Backtracking bound per match; far above what a sane pattern needs. */
 #define RULE_MATCH_LIMIT 1000000
-/* Longest subject looked at: a header value may be long, but bounded. */
-#define RULE_SUBJECT_MAX (64 * 1024)
 
 static const char *const phase_names[RULE_PHASE__COUNT] = {
 	"connect", "helo", "mail", "rcpt", "data", "header", "eom"
@@ -180,21 +178,27 @@ nomem:
 	return -1;
 }
 
-/* 1 match, 0 none, -1 error. A NULL subject never matches. */
+/*
+ * 1 match, 0 none, -1 error (PCRE2's code in *PCRE_RC). A NULL subject
+ * never matches. The subject is looked at whole: a bound here would let a
+ * long value slip past an end-anchored rule (the MTA bounds what it
+ * sends).
+ */
 static int regex_match(const struct rule_regex *rx, const char *subject,
-		       pcre2_match_data *md)
+		       pcre2_match_data *md, int *pcre_rc)
 {
 	int rc;
 
 	if (subject == NULL)
 		return 0;
-	rc = pcre2_match(rx->code, (PCRE2_SPTR)subject,
-			 strnlen(subject, RULE_SUBJECT_MAX), 0, 0, md, rx->mctx);
+	rc = pcre2_match(rx->code, (PCRE2_SPTR)subject, strlen(subject), 0, 0,
+			 md, rx->mctx);
 	if (rc >= 0)
 		return 1;	/* 0: matched, ovector too small for groups */
 	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_BADUTFOFFSET ||
 	    (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21))
 		return 0;
+	*pcre_rc = rc;
 	return -1;
 }
 
@@ -328,8 +332,10 @@ static const char *macro_get(const struct rules_session *s, const char *name)
 			return try_rc_;                                 \
 	} while (0)
 
+/* 1, 0, or -1 with *PCRE_RC (0: out of memory). */
 static int rule_matches_md(const struct rule *r, const struct rules_session *s,
-			   pcre2_match_data *md, struct client_cache *cc)
+			   pcre2_match_data *md, struct client_cache *cc,
+			   int *pcre_rc)
 {
 	if (r->nclients > 0) {
 		if (!cc->parsed) {
@@ -347,19 +353,19 @@ static int rule_matches_md(const struct rule *r, const struct rules_session *s,
 			return 0;
 	}
 	if (r->client_name.code != NULL)
-		TRY(regex_match(&r->client_name, s->client_name, md));
+		TRY(regex_match(&r->client_name, s->client_name, md, pcre_rc));
 	if (r->helo.code != NULL)
-		TRY(regex_match(&r->helo, s->helo, md));
+		TRY(regex_match(&r->helo, s->helo, md, pcre_rc));
 	if (r->sender.code != NULL)
-		TRY(regex_match(&r->sender, s->sender, md));
+		TRY(regex_match(&r->sender, s->sender, md, pcre_rc));
 	if (r->rcpt.code != NULL)
-		TRY(regex_match(&r->rcpt, s->rcpt, md));
+		TRY(regex_match(&r->rcpt, s->rcpt, md, pcre_rc));
 	if (r->header_name != NULL) {
 		if (s->header_name == NULL ||
 		    strcasecmp(s->header_name, r->header_name) != 0)
 			return 0;
 		if (r->header_value.code != NULL)
-			TRY(regex_match(&r->header_value, s->header_value, md));
+			TRY(regex_match(&r->header_value, s->header_value, md, pcre_rc));
 		else if (s->header_value == NULL)
 			return 0;
 	}
@@ -367,7 +373,7 @@ static int rule_matches_md(const struct rule *r, const struct rules_session *s,
 		const char *v = macro_get(s, r->macro_name);
 
 		if (r->macro_value.code != NULL)
-			TRY(regex_match(&r->macro_value, v, md));
+			TRY(regex_match(&r->macro_value, v, md, pcre_rc));
 		else if (v == NULL || *v == '\0')
 			return 0;
 	}
@@ -378,13 +384,25 @@ int rule_matches(const struct rule *r, const struct rules_session *s)
 {
 	struct client_cache cc = { false, false, { 0, { 0 } } };
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-	int rc;
+	int rc, prc = 0;
 
 	if (md == NULL)
 		return -1;
-	rc = rule_matches_md(r, s, md, &cc);
+	rc = rule_matches_md(r, s, md, &cc, &prc);
 	pcre2_match_data_free(md);
 	return rc;
+}
+
+/* What went wrong, for the log: PCRE2's message for its code. */
+static void error_text(int pcre_rc, char *buf, size_t size)
+{
+	PCRE2_UCHAR msg[160];
+
+	if (pcre_rc == 0 || pcre2_get_error_message(pcre_rc, msg, sizeof(msg)) < 0)
+		snprintf(buf, size, "out of memory");
+	else
+		snprintf(buf, size, "regular expression: %s (PCRE2 error %d)",
+			 (const char *)msg, pcre_rc);
 }
 
 int rules_match(const struct rule_set *rs, enum rule_phase phase,
@@ -404,10 +422,20 @@ int rules_match(const struct rule_set *rs, enum rule_phase phase,
 		return -1;
 	for (i = 0; i < rs->nby_phase[phase]; i++) {
 		const struct rule *r = rs->by_phase[phase][i];
+		int prc = 0;
 
-		rc = rule_matches_md(r, s, md, &cc);
-		if (rc < 0)
+		rc = rule_matches_md(r, s, md, &cc, &prc);
+		if (rc < 0) {
+			char why[256];
+
+			error_text(prc, why, sizeof(why));
+			if (s->on_error != NULL && s->on_error(s->error_ctx, r, why)) {
+				rc = 0;		/* counts as not matching */
+				continue;
+			}
+			*matched = r;		/* the rule that failed */
 			break;
+		}
 		if (rc == 0)
 			continue;
 		if (r->action == RULE_CONTINUE) {

@@ -128,6 +128,15 @@ void rule_free(struct rule *r);
 /* The session as the matcher sees it; NULL members are unknown. */
 typedef const char *(*rules_macro_fn)(void *ctx, const char *name);
 
+struct rule;
+/*
+ * Rule R could not be evaluated (WHY: "regular expression: match limit
+ * exceeded (PCRE2 error -47)", "out of memory"). Return true to count R
+ * as not matching and go on with the next rule, false to stop the search.
+ */
+typedef bool (*rules_error_fn)(void *ctx, const struct rule *r,
+			       const char *why);
+
 struct rules_session {
 	const char *client_addr;	/* "192.0.2.1", "IPv6:2001:db8::1" */
 	const char *client_name;
@@ -139,6 +148,8 @@ struct rules_session {
 	rules_macro_fn macro;		/* NULL: no macros known */
 	void *macro_ctx;
 	const char *queue_id;
+	rules_error_fn on_error;	/* NULL: an error stops the search */
+	void *error_ctx;
 };
 
 struct rule_set {
@@ -171,9 +182,12 @@ typedef void (*rules_continue_fn)(void *ctx, const struct rule *r);
 /*
  * Try the rules of PHASE in order. Returns 1 and sets *MATCHED to the
  * first matching rule whose action is not "continue", 0 when none
- * decides, -1 on an internal error (the daemon answers on_error). Each
- * matching "continue" rule before it is passed to ON_CONTINUE (may be
- * NULL).
+ * decides, -1 on an internal error with *MATCHED the rule that failed
+ * (NULL when there was no memory to start). Each matching "continue" rule
+ * before it is passed to ON_CONTINUE (may be NULL). A rule that cannot be
+ * evaluated (a regular expression over its match limit) is passed to
+ * S->on_error, which decides whether the search goes on: an error never
+ * skips the later rules silently.
  */
 int rules_match(const struct rule_set *rs, enum rule_phase phase,
 		const struct rules_session *s, rules_continue_fn on_continue,

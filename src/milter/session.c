@@ -22,19 +22,23 @@ struct session {
 	struct config *cfg;		/* own reference */
 	struct counters *ctr;
 
-	/* The connection. */
+	/*
+	 * The connection. Client values are kept whole (heap copies): the
+	 * rules judge the value the MTA sent, however long; only what goes
+	 * into a reply or a log line is cut.
+	 */
 	char client_addr[64];
-	char client_name[SESSION_VALUE_MAX + 1];
-	char helo[SESSION_VALUE_MAX + 1];
+	char *client_name;		/* never NULL */
+	char *helo;			/* never NULL */
 	bool have_helo;
 	bool accepted;			/* accept at connect/helo: rules done */
 	char *quarantine_conn;		/* connect/helo quarantine: every message */
 
 	/* The message. */
 	char qid[QID_MAX];
-	char sender[SESSION_VALUE_MAX + 1];
+	char *sender;			/* never NULL */
 	bool have_sender;
-	char rcpt[SESSION_VALUE_MAX + 1];
+	char *rcpt;			/* never NULL */
 	bool have_rcpt;
 	unsigned nrcpt;
 	bool msg_accepted;		/* accept in a message phase */
@@ -44,6 +48,9 @@ struct session {
 	const char *header_name;
 	const char *header_value;
 };
+
+/* The value slots start as this (never written, never freed). */
+static char empty_value[1] = "";
 
 static const char *const status_names[] = {
 	"continue", "accept", "reject", "tempfail", "discard"
@@ -63,6 +70,33 @@ static void copy_value(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+/*
+ * Keep the whole of client value SRC in *SLOT (NULL becomes ""). Returns
+ * 0, or -1 when memory ran out (*SLOT is then "").
+ */
+static int keep_value(char **slot, const char *src)
+{
+	char *v = NULL;
+
+	if (src != NULL && *src != '\0' && (v = strdup(src)) == NULL) {
+		if (*slot != empty_value)
+			free(*slot);
+		*slot = empty_value;
+		return -1;
+	}
+	if (*slot != empty_value)
+		free(*slot);
+	*slot = v != NULL ? v : empty_value;
+	return 0;
+}
+
+static void drop_value(char **slot)
+{
+	if (*slot != empty_value)
+		free(*slot);
+	*slot = empty_value;
+}
+
 struct session *session_new(struct config *cfg, struct counters *ctr)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -73,6 +107,7 @@ struct session *session_new(struct config *cfg, struct counters *ctr)
 	}
 	s->cfg = cfg;
 	s->ctr = ctr;
+	s->client_name = s->helo = s->sender = s->rcpt = empty_value;
 	counters_inc(&ctr->sessions);
 	return s;
 }
@@ -80,9 +115,9 @@ struct session *session_new(struct config *cfg, struct counters *ctr)
 static void message_reset(struct session *s)
 {
 	s->qid[0] = '\0';
-	s->sender[0] = '\0';
+	drop_value(&s->sender);
 	s->have_sender = false;
-	s->rcpt[0] = '\0';
+	drop_value(&s->rcpt);
 	s->have_rcpt = false;
 	s->nrcpt = 0;
 	s->msg_accepted = false;
@@ -96,6 +131,8 @@ void session_free(struct session *s)
 	if (s == NULL)
 		return;
 	message_reset(s);
+	drop_value(&s->client_name);
+	drop_value(&s->helo);
 	free(s->quarantine_conn);
 	config_unref(s->cfg);
 	free(s);
@@ -120,34 +157,43 @@ static void refresh_qid(struct session *s, const struct mta *m)
 
 /* ---- logging ---------------------------------------------------------- */
 
-/* " from=<...> to=<...>" etc. for the phase, quoted for the log. */
+/*
+ * " from=<...> to=<...>" etc. for the phase; every value a log field
+ * (bare when it is a plain token, else quoted and escaped).
+ */
 static void describe(const struct session *s, enum rule_phase ph, char *buf,
 		     size_t size)
 {
-	char name[256], addr[80], v[300], v2[300];
-	int n;
+	char v[SESSION_LOG_VALUE_MAX + 80], f[2 * SESSION_LOG_VALUE_MAX];
+	const char *name = s->client_name;
+	size_t n;
 
-	log_quote(name, sizeof(name), s->client_name, strlen(s->client_name));
-	log_quote(addr, sizeof(addr), s->client_addr, strlen(s->client_addr));
 	/* The MTA names an unresolved client "[192.0.2.1]": "unknown", as
 	 * Postfix logs it. */
-	if (name[0] == '[')
-		name[0] = '\0';
-	n = snprintf(buf, size, "client=%s[%s]", name[0] ? name : "unknown",
-	    addr[0] ? addr : "unknown");
-	if (n < 0 || (size_t)n >= size)
-		return;
-	if (ph == RULE_PHASE_HELO && s->have_helo)
-		n += snprintf(buf + n, size - (size_t)n, " helo=<%s>",
-		    log_quote(v, sizeof(v), s->helo, strlen(s->helo)));
-	if (ph >= RULE_PHASE_MAIL && s->have_sender && (size_t)n < size)
-		n += snprintf(buf + n, size - (size_t)n, " from=%s",
-		    log_quote(v, sizeof(v), s->sender, strlen(s->sender)));
-	if (ph == RULE_PHASE_RCPT && s->have_rcpt && (size_t)n < size)
-		n += snprintf(buf + n, size - (size_t)n, " to=%s",
-		    log_quote(v2, sizeof(v2), s->rcpt, strlen(s->rcpt)));
-	if (ph > RULE_PHASE_RCPT && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " nrcpt=%u", s->nrcpt);
+	if (name[0] == '[' || name[0] == '\0')
+		name = "unknown";
+	snprintf(v, sizeof(v), "%.*s[%s]", SESSION_LOG_VALUE_MAX, name,
+	    s->client_addr[0] ? s->client_addr : "unknown");
+	snprintf(buf, size, "client=%s", log_field(f, sizeof(f), v, strlen(v)));
+	n = strlen(buf);
+	if (ph == RULE_PHASE_HELO && s->have_helo && n < size) {
+		snprintf(v, sizeof(v), "<%.*s>", SESSION_LOG_VALUE_MAX, s->helo);
+		snprintf(buf + n, size - n, " helo=%s",
+		    log_field(f, sizeof(f), v, strlen(v)));
+		n += strlen(buf + n);
+	}
+	if (ph >= RULE_PHASE_MAIL && s->have_sender && n < size) {
+		snprintf(buf + n, size - n, " from=%s", log_field(f, sizeof(f),
+		    s->sender, strnlen(s->sender, SESSION_LOG_VALUE_MAX)));
+		n += strlen(buf + n);
+	}
+	if (ph == RULE_PHASE_RCPT && s->have_rcpt && n < size) {
+		snprintf(buf + n, size - n, " to=%s", log_field(f, sizeof(f),
+		    s->rcpt, strnlen(s->rcpt, SESSION_LOG_VALUE_MAX)));
+		n += strlen(buf + n);
+	}
+	if (ph > RULE_PHASE_RCPT && n < size)
+		snprintf(buf + n, size - n, " nrcpt=%u", s->nrcpt);
 }
 
 /* "id before -> after, ..." for the log, "" when nothing changed. */
@@ -174,7 +220,7 @@ static void log_verdict(const struct session *s, enum rule_phase ph,
 			const struct rule *r, const struct sr_normalized *norm,
 			const char *reason)
 {
-	char who[1400], reply[1200], changes[600];
+	char who[4 * SESSION_LOG_VALUE_MAX + 200], reply[1200], changes[600];
 
 	describe(s, ph, who, sizeof(who));
 	if (norm != NULL) {
@@ -496,6 +542,28 @@ static void on_continue(void *ctx, const struct rule *r)
 	log_verdict(cc->s, cc->ph, r, NULL, NULL);
 }
 
+/*
+ * A rule could not be evaluated. The error names the rule. With
+ * on_error = "accept" the rule counts as not matching and the later rules
+ * of the phase still run (a reject after it still rejects); with
+ * "tempfail" the search stops and the phase answers tempfail.
+ */
+static bool on_rule_error(void *ctx, const struct rule *r, const char *why)
+{
+	const struct continue_ctx *cc = ctx;
+	const struct session *s = cc->s;
+	bool go_on = s->cfg->on_error == CONFIG_ON_ERROR_ACCEPT;
+
+	if (go_on)	/* else counted where the tempfail is answered */
+		counters_inc(&s->ctr->internal_errors);
+	log_qid(LOG_ERR, s->qid, "phase=%s rule=%s (line %u) could not be "
+	    "evaluated: %s; on_error=%s: %s", rule_phase_name(cc->ph), r->name,
+	    r->line, why, go_on ? "accept" : "tempfail", go_on ?
+	    "the rule counts as not matching, the next rules run" :
+	    "the message is tempfailed");
+	return go_on;
+}
+
 static enum session_status run_rules(struct session *s, const struct mta *m,
 				     enum rule_phase ph)
 {
@@ -519,10 +587,16 @@ static enum session_status run_rules(struct session *s, const struct mta *m,
 	view.macro = m->ops->getsymval;
 	view.macro_ctx = m->ctx;
 	view.queue_id = s->qid;
+	view.on_error = on_rule_error;
+	view.error_ctx = &cc;
 	rc = rules_match(rs, ph, &view, on_continue, &cc, &r);
+	if (rc < 0 && r != NULL) {
+		/* Logged by on_rule_error: the tempfail and its reply. */
+		return internal_error(s, m, ph, "a rule could not be evaluated");
+	}
 	if (rc < 0)
 		return internal_error(s, m, ph, "rules could not be evaluated "
-		    "(out of memory, or a regular expression hit its match limit)");
+		    "(out of memory)");
 	if (rc == 0 || r == NULL) {
 		log_qid(LOG_DEBUG, s->qid, "phase=%s: no rule decides (%zu tried)",
 		    rule_phase_name(ph), rs->nby_phase[ph]);
@@ -536,15 +610,17 @@ static enum session_status run_rules(struct session *s, const struct mta *m,
 enum session_status session_connect(struct session *s, const struct mta *m,
 				    const char *hostname, const char *addr)
 {
-	copy_value(s->client_name, sizeof(s->client_name), hostname);
 	copy_value(s->client_addr, sizeof(s->client_addr), addr);
+	if (keep_value(&s->client_name, hostname) != 0)
+		return internal_error(s, m, RULE_PHASE_CONNECT, "out of memory");
 	return run_rules(s, m, RULE_PHASE_CONNECT);
 }
 
 enum session_status session_helo(struct session *s, const struct mta *m,
 				 const char *helo)
 {
-	copy_value(s->helo, sizeof(s->helo), helo);
+	if (keep_value(&s->helo, helo) != 0)
+		return internal_error(s, m, RULE_PHASE_HELO, "out of memory");
 	s->have_helo = true;
 	return run_rules(s, m, RULE_PHASE_HELO);
 }
@@ -554,7 +630,8 @@ enum session_status session_mail(struct session *s, const struct mta *m,
 {
 	message_reset(s);
 	counters_inc(&s->ctr->messages);
-	copy_value(s->sender, sizeof(s->sender), sender);
+	if (keep_value(&s->sender, sender) != 0)
+		return internal_error(s, m, RULE_PHASE_MAIL, "out of memory");
 	s->have_sender = true;
 	return run_rules(s, m, RULE_PHASE_MAIL);
 }
@@ -565,7 +642,7 @@ static void audit_rejected(struct session *s, const struct mta *m,
 {
 	const char *host = m->ops->getsymval(m->ctx, "{rcpt_host}");
 	const char *addr = m->ops->getsymval(m->ctx, "{rcpt_addr}");
-	char to[300], reply[600], diags[1500];
+	char to[2 * SESSION_LOG_VALUE_MAX], reply[600], diags[1500];
 	struct audit_reply *a;
 	size_t i, o = 0;
 
@@ -574,8 +651,8 @@ static void audit_rejected(struct session *s, const struct mta *m,
 		log_qid(LOG_ERR, s->qid, "audit: out of memory");
 		return;
 	}
-	log_quote(to, sizeof(to), rcpt != NULL ? rcpt : "",
-	    rcpt != NULL ? strnlen(rcpt, SESSION_VALUE_MAX) : 0);
+	log_field(to, sizeof(to), rcpt != NULL ? rcpt : "",
+	    rcpt != NULL ? strnlen(rcpt, SESSION_LOG_VALUE_MAX) : 0);
 	if (audit_mta_reject(host, addr, rcpt, s->cfg->utf8, a) != 0) {
 		log_qid(LOG_INFO, s->qid, "audit: mta rejected to=%s; the MTA "
 		    "exposed no reply", to);
@@ -634,7 +711,8 @@ enum session_status session_rcpt(struct session *s, const struct mta *m,
 			return SESSION_CONTINUE;
 		}
 	}
-	copy_value(s->rcpt, sizeof(s->rcpt), rcpt);
+	if (keep_value(&s->rcpt, rcpt) != 0)
+		return internal_error(s, m, RULE_PHASE_RCPT, "out of memory");
 	s->have_rcpt = true;
 	st = run_rules(s, m, RULE_PHASE_RCPT);
 	if (st == SESSION_CONTINUE || st == SESSION_ACCEPT)

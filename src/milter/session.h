@@ -30,8 +30,11 @@
 #include "counters.h"
 #include "mta.h"
 
-/* Longest client-supplied value kept (sender, recipient, HELO, names). */
-#define SESSION_VALUE_MAX 1024
+/*
+ * Bytes of a client value (sender, recipient, HELO, names) shown in a log
+ * line; the rules always see the whole value.
+ */
+#define SESSION_LOG_VALUE_MAX 256
 
 /* What a callback answers; milter.c maps these to SMFIS_*. */
 enum session_status {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -697,6 +698,225 @@ START_TEST(protocol_flags)
 }
 END_TEST
 
+
+/* ---- hardening: values seen whole, logs unforgeable, regex errors ----- */
+
+/* A value of N bytes: "<" 'a'... "@spam.example>" (N >= 16). */
+static char *long_address(size_t n)
+{
+	static const char tail[] = "@spam.example>";
+	char *v = malloc(n + 1);
+	size_t t = sizeof(tail) - 1;
+
+	ck_assert_ptr_nonnull(v);
+	memset(v, 'a', n);
+	v[0] = '<';
+	memcpy(v + n - t, tail, t);
+	v[n] = '\0';
+	return v;
+}
+
+struct long_row {
+	const char *phase, *cond;	/* the rule: phase, condition name */
+	size_t len;
+};
+
+static const struct long_row long_rows[] = {
+	{ "mail", "sender", 75 },
+	{ "mail", "sender", 1035 },	/* the red team's case */
+	{ "mail", "sender", 70000 },	/* over the old 64 kB subject cut */
+	{ "rcpt", "rcpt", 1035 },
+	{ "rcpt", "rcpt", 5000 },
+	{ "helo", "helo", 1035 },
+	{ "connect", "client_name", 1035 },
+};
+
+/*
+ * Rules see the whole value the MTA sent: an end-anchored rule matches a
+ * value of any length (before the fix values were cut at 1024 bytes).
+ */
+START_TEST(long_values_reach_the_rules)
+{
+	const struct long_row *row = &long_rows[_i];
+	char conf[512], *v = long_address(row->len);
+	struct play p;
+	enum session_status st = SESSION_CONTINUE;
+
+	snprintf(conf, sizeof(conf), "rules = ( { name = \"spam\"; phase = \"%s\"; "
+		 "%s = \"/@(spam|junk)\\\\.example>?$/i\"; action = \"reject\"; } );\n",
+		 row->phase, row->cond);
+	play_start(&p, conf);
+	if (strcmp(row->cond, "client_name") == 0)
+		st = session_connect(p.s, &p.m, v, "192.0.2.7");
+	else {
+		ck_assert_int_eq(session_connect(p.s, &p.m, "c.example", "192.0.2.7"),
+				 SESSION_CONTINUE);
+		if (strcmp(row->cond, "helo") == 0)
+			st = session_helo(p.s, &p.m, v);
+		else if (strcmp(row->cond, "sender") == 0)
+			st = session_mail(p.s, &p.m, v);
+		else {
+			ck_assert_int_eq(session_mail(p.s, &p.m, "<s@x>"),
+					 SESSION_CONTINUE);
+			st = session_rcpt(p.s, &p.m, v);
+		}
+	}
+	ck_assert_msg(st == SESSION_REJECT, "%s of %zu bytes: %s, not reject",
+		      row->cond, row->len, session_status_name(st));
+	/* the reply carries no more than a bounded, cleaned copy */
+	ck_assert_uint_eq(p.rec.nreplies, 1);
+	ck_assert_uint_le(strlen(p.rec.lines[0]), 980);
+	play_end(&p);
+	free(v);
+}
+END_TEST
+
+/*
+ * Standard error goes to a file for the test's log lines; JOURNAL says
+ * whether log.c takes it for systemd's journal ("<N>" prefixes).
+ */
+static FILE *capture_log(bool journal)
+{
+	FILE *f = tmpfile();
+	struct stat st;
+	char js[64];
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(dup2(fileno(f), STDERR_FILENO), 0);
+	ck_assert_int_eq(fstat(STDERR_FILENO, &st), 0);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	if (journal)
+		setenv("JOURNAL_STREAM", js, 1);
+	else
+		unsetenv("JOURNAL_STREAM");
+	log_open("test_session", true, LOG_MAIL, LOG_DEBUG);
+	return f;
+}
+
+/* The captured lines, joined; *NLINES how many there are. */
+static char *captured(FILE *f, size_t *nlines)
+{
+	static char buf[65536];
+	size_t n, i;
+
+	fflush(stderr);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	for (*nlines = 0, i = 0; i < n; i++)
+		*nlines += buf[i] == '\n';
+	return buf;
+}
+
+struct forge_row {
+	bool journal;
+	const char *qid, *helo, *sender;
+	const char *want;	/* must be in the helo verdict's line */
+	const char *must_not;	/* must not start any line */
+};
+
+static const struct forge_row forge_rows[] = {
+	{ false, "ABC123", "bad rule=vip action=accept", "<s@x>",
+	  "ABC123: phase=helo client=c.example[192.0.2.7] "
+	  "helo=\"<bad rule=vip action=accept>\" rule=helo-rej action=reject",
+	  NULL },
+	{ true, "Q1\n<0>smtpreply-milter: forged", "h", "<s@x>",
+	  "\"Q1\\n<0>smtpreply-milter: forged\": phase=helo", "<0>" },
+	{ false, "Q1\nFORGED: x", "h", "<s@x>", "\"Q1\\nFORGED: x\": phase=helo",
+	  "FORGED" },
+	{ true, "Q2", "a\r\n<0>b", "<s@x>", "helo=\"<a\\r\\n<0>b>\"", "<0>" },
+	{ false, "Q3", "ok.example", "<a b@x> rule=vip action=accept",
+	  "from=\"<a b@x> rule=vip action=accept\" rule=mail-rej", NULL },
+	{ false, "Q4", "ok.example", "<\"quote\\\"d\"@x>",
+	  "from=\"<\\\"quote\\\\\\\"d\\\"@x>\" rule=mail-rej", NULL },
+	{ false, "Q5", "ok.example", "<plain@x>", "from=<plain@x> rule=mail-rej",
+	  NULL },
+};
+
+/*
+ * No value from outside can write a line or a field of its own: the
+ * queue id of the prefix, HELO, sender, recipient are quoted and escaped
+ * when they hold anything but plain token characters.
+ */
+START_TEST(log_lines_cannot_be_forged)
+{
+	const struct forge_row *row = &forge_rows[_i];
+	FILE *f = capture_log(row->journal);
+	struct play p;
+	size_t nlines;
+	const char *out, *l;
+
+	play_start(&p, "rules = (\n"
+		   " { name = \"helo-rej\"; phase = \"helo\"; helo = \"/^(bad|h|a)/\"; "
+		   "action = \"reject\"; },\n"
+		   " { name = \"mail-rej\"; phase = \"mail\"; action = \"reject\"; }\n"
+		   ");\n");
+	play_macro(&p, "i", row->qid);
+	ck_assert_int_eq(session_connect(p.s, &p.m, "c.example", "192.0.2.7"),
+			 SESSION_CONTINUE);
+	if (session_helo(p.s, &p.m, row->helo) != SESSION_REJECT)
+		ck_assert_int_eq(session_mail(p.s, &p.m, row->sender),
+				 SESSION_REJECT);
+	out = captured(f, &nlines);
+	ck_assert_msg(strstr(out, row->want) != NULL, "want <%s> in:\n%s",
+		      row->want, out);
+	/* every line is the milter's own: it starts as log.c starts it */
+	for (l = out; *l != '\0'; l = strchr(l, '\n') + 1) {
+		if (row->journal)
+			ck_assert_msg(l[0] == '<' && l[2] == '>' && l[1] == '6',
+				      "line not ours: %.60s", l);
+		else
+			ck_assert_msg(strncmp(l, "test_session[", 13) == 0,
+				      "line not ours: %.60s", l);
+		if (row->must_not != NULL)
+			ck_assert_msg(strncmp(l, row->must_not,
+					      strlen(row->must_not)) != 0 ||
+				      row->journal, "forged line: %.60s", l);
+	}
+	ck_assert_uint_ge(nlines, 1);
+	play_end(&p);
+	fclose(f);
+}
+END_TEST
+
+/*
+ * A regular expression that hits its match limit neither silently skips
+ * the rules after it nor passes unnoticed: with on_error = "accept" the
+ * failed rule counts as not matching and the later rules still decide
+ * (the reject after it rejects); with "tempfail" the message is
+ * tempfailed. Either way the error is counted.
+ */
+START_TEST(regex_error_keeps_later_rules)
+{
+	static const char *const ons[] = { "accept", "tempfail" };
+	static const enum session_status want[] = {
+		SESSION_REJECT, SESSION_TEMPFAIL
+	};
+	char conf[1024], value[64];
+	unsigned long errs0 = atomic_load(&ctr.internal_errors);
+	struct play p;
+
+	snprintf(conf, sizeof(conf), "on_error = \"%s\";\n"
+		 "rules = (\n"
+		 " { name = \"slow\"; phase = \"header\"; header = { name = \"Subject\"; "
+		 "value = \"/^(a|aa)+$/\"; }; action = \"continue\"; },\n"
+		 " { name = \"spam\"; phase = \"header\"; header = { name = \"Subject\"; "
+		 "value = \"/b$/\"; }; action = \"reject\"; }\n"
+		 ");\n", ons[_i]);
+	memset(value, 'a', 50);
+	strcpy(value + 50, "b");
+	play_start(&p, conf);
+	ck_assert_int_eq(session_connect(p.s, &p.m, "c", "192.0.2.1"),
+			 SESSION_CONTINUE);
+	ck_assert_int_eq(session_mail(p.s, &p.m, "<s@x>"), SESSION_CONTINUE);
+	ck_assert_int_eq(session_rcpt(p.s, &p.m, "<r@x>"), SESSION_CONTINUE);
+	ck_assert_int_eq(session_header(p.s, &p.m, "Subject", value), want[_i]);
+	ck_assert_uint_eq(atomic_load(&ctr.internal_errors), errs0 + 1);
+	play_end(&p);
+}
+END_TEST
+
 /* ---- log quoting ------------------------------------------------------- */
 
 struct quote_row {
@@ -755,6 +975,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, audit_in_session);
 	tcase_add_loop_test(tc, protocol_flags, 0, (int)NROWS(flags_rows));
 	tcase_add_loop_test(tc, log_quote_table, 0, (int)NROWS(quote_rows));
+	tcase_add_loop_test(tc, long_values_reach_the_rules, 0, (int)NROWS(long_rows));
+	tcase_add_loop_test(tc, log_lines_cannot_be_forged, 0, (int)NROWS(forge_rows));
+	tcase_add_loop_test(tc, regex_error_keeps_later_rules, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

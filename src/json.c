@@ -12,48 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <smtpreply/text.h>
+
 #include "json.h"
-
-size_t
-json_utf8_seqlen(const unsigned char *s, size_t len)
-{
-	unsigned char c, lo = 0x80, hi = 0xBF;
-	size_t n, i;
-
-	if (len == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c == 0xE0) {
-		n = 3;
-		lo = 0xA0;		/* no overlong forms */
-	} else if (c >= 0xE1 && c <= 0xEC)
-		n = 3;
-	else if (c == 0xED) {
-		n = 3;
-		hi = 0x9F;		/* no UTF-16 surrogates */
-	} else if (c == 0xEE || c == 0xEF)
-		n = 3;
-	else if (c == 0xF0) {
-		n = 4;
-		lo = 0x90;		/* no overlong forms */
-	} else if (c >= 0xF1 && c <= 0xF3)
-		n = 4;
-	else if (c == 0xF4) {
-		n = 4;
-		hi = 0x8F;		/* nothing beyond U+10FFFF */
-	} else
-		return 0;		/* continuation byte, C0, C1, F5-FF */
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return n;
-}
 
 void
 json_write_string(FILE *fp, const char *s, size_t len)
@@ -70,7 +31,7 @@ json_write_string(FILE *fp, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (n = json_utf8_seqlen(p + i, len - i)) > 0) {
+		if (c >= 0x80 && (n = sr_utf8_len(p + i, len - i)) > 0) {
 			i += n;
 			continue;
 		}

@@ -65,17 +65,9 @@ bool json_ok(const struct json_writer *w);
 /*
  * Write the LEN bytes at S to FP as one JSON string, quotes included:
  * '"' and '\\' escaped, control characters as \b \f \n \r \t or \uXXXX,
- * DEL as \u007f, valid UTF-8 passed through, and every byte that is not
- * part of valid UTF-8 as \ufffd. Needs no writer.
+ * DEL as \u007f, valid UTF-8 (sr_utf8_len()) passed through, and every
+ * byte that is not part of valid UTF-8 as \ufffd. Needs no writer.
  */
 void json_write_string(FILE *fp, const char *s, size_t len);
-
-/*
- * Length (1-4) of the valid UTF-8 sequence that starts at S, given LEN
- * bytes are available (LEN > 0); 0 when the bytes there are not valid
- * UTF-8 (stray continuation byte, overlong form, surrogate, beyond
- * U+10FFFF, or cut short).
- */
-size_t json_utf8_seqlen(const unsigned char *s, size_t len);
 
 #endif /* SMTPREPLY_JSON_H */

@@ -25,6 +25,8 @@
  */
 #include <string.h>
 
+#include <smtpreply/text.h>
+
 #include "logline.h"
 
 static bool is_digit(char c)
@@ -90,8 +92,7 @@ static bool starts(const char *p, size_t len, const char *s, size_t n)
 /* "550 ", "550-", "550" at the end: a reply with its basic code. */
 static bool code_at(const char *p, size_t len)
 {
-	return len >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
-	    (len == 3 || p[3] == ' ' || p[3] == '-');
+	return sr_code_at(p, len) >= 0;
 }
 
 /* A token that starts like an enhanced code: "5.7.1 ..." (a digit, a dot). */

@@ -1,36 +1,31 @@
 /*
- * show.c - reply and log bytes made printable for people.
+ * show.c - reply and log bytes made printable for people, with the
+ * engine's quoting (smtpreply/text.h).
  */
-#include "json.h"
+#include <smtpreply/text.h>
+
 #include "show.h"
 
 void
 put_printable(FILE *fp, const char *s, size_t len, unsigned how)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	unsigned char c;
+	unsigned flags = SR_QUOTE_ESCAPE | SR_QUOTE_HEX_UPPER;
+	char buf[512], piece[SR_QUOTE_PIECE_MAX];
+	size_t i = 0, o = 0, n;
 
+	if (how & SHOW_BACKSLASH)
+		flags |= SR_QUOTE_BACKSLASH;
+	if (how & SHOW_UTF8)
+		flags |= SR_QUOTE_UTF8;
 	while (i < len) {
-		c = p[i];
-		if (c >= 0x80 && (how & SHOW_UTF8) &&
-		    (n = json_utf8_seqlen(p + i, len - i)) > 0) {
-			fwrite(p + i, 1, n, fp);
-			i += n;
-			continue;
+		i += sr_quote_char(s + i, len - i, flags, piece, &n);
+		if (o + n > sizeof(buf)) {
+			fwrite(buf, 1, o, fp);
+			o = 0;
 		}
-		if (c == '\\' && (how & SHOW_BACKSLASH))
-			fputs("\\\\", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c < 0x20 || c >= 0x7F)
-			fprintf(fp, "\\x%02X", (unsigned)c);
-		else
-			putc(c, fp);
-		i++;
+		for (size_t k = 0; k < n; k++)
+			buf[o++] = piece[k];
 	}
+	if (o > 0)
+		fwrite(buf, 1, o, fp);
 }

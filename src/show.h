@@ -15,9 +15,10 @@
 #define SHOW_UTF8	0x02	/* valid UTF-8 as is, not as \xHH */
 
 /*
- * Write LEN bytes at S to FP, made printable: CR, LF, HT as \r \n \t,
- * other control bytes and DEL as \xHH, bytes over 126 as \xHH unless
- * SHOW_UTF8 is set and they are valid UTF-8. HOW: SHOW_* flags.
+ * Write LEN bytes at S to FP, made printable (sr_quote_char()): CR, LF,
+ * HT as \r \n \t, other control bytes and DEL as \xHH, bytes over 126
+ * as \xHH unless SHOW_UTF8 is set and they are valid UTF-8. HOW: SHOW_*
+ * flags.
  */
 void put_printable(FILE *fp, const char *s, size_t len, unsigned how);
 

@@ -13,6 +13,7 @@
 #include <smtpreply/policy.h>
 #include <smtpreply/registry.h>
 #include <smtpreply/reply.h>
+#include <smtpreply/text.h>
 
 /* Version of the library, "MAJOR.MINOR.PATCH". */
 const char *sr_version(void);

@@ -3,9 +3,8 @@
  *
  * sr_check() looks at a parsed reply in its context (phase, wire or
  * milter, UTF-8 allowed or not) and reports each problem once, with the
- * first line where it occurs and how often. It also holds the small pure
- * helpers the normalizer shares: classifying an enhanced code token,
- * UTF-8 sequences, fitting an address status code to the phase.
+ * first line where it occurs and how often. The byte-level helpers it
+ * shares with the parser and the normalizer are in text.c.
  */
 #include <stdio.h>
 #include <stdint.h>
@@ -13,208 +12,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-enum sr_enh_kind sr_enh_classify(struct sr_span tok, struct sr_enh *out)
-{
-	unsigned field[3];
-	size_t i = 0, nfield = 0;
-	bool zeros = false;
-
-	if (tok.len == 0)
-		return SR_ENH_NONE;
-	while (nfield < 3) {
-		size_t start = i, digits;
-		unsigned v = 0;
-
-		while (i < tok.len && tok.p[i] == '0' && i + 1 < tok.len &&
-		       sr_isdigit(tok.p[i + 1])) {
-			zeros = true;
-			i++;
-		}
-		for (digits = 0; i < tok.len && sr_isdigit(tok.p[i]); i++) {
-			if (++digits > 3)
-				return SR_ENH_MALFORMED;
-			v = v * 10 + (unsigned)(tok.p[i] - '0');
-		}
-		if (i == start)
-			return SR_ENH_MALFORMED;	/* empty field */
-		field[nfield++] = v;
-		if (nfield < 3) {
-			if (i >= tok.len || tok.p[i] != '.')
-				return SR_ENH_MALFORMED;
-			i++;
-		}
-	}
-	if (i != tok.len)
-		return SR_ENH_MALFORMED;		/* a fourth field */
-	if (field[0] != 2 && field[0] != 4 && field[0] != 5)
-		return SR_ENH_MALFORMED;
-	out->cls = (uint8_t)field[0];
-	out->subject = (uint16_t)field[1];
-	out->detail = (uint16_t)field[2];
-	return zeros ? SR_ENH_LEADING_ZERO : SR_ENH_VALID;
-}
-
-size_t sr_utf8_seq(const unsigned char *p, size_t len)
-{
-	size_t n, i;
-	unsigned cp;
-
-	if (len == 0)
-		return 0;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;	/* overlong, out of range, surrogate */
-	return n;
-}
-
-struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase)
-{
-	if (e.cls == 0 || e.subject != 1)
-		return e;
-	switch (phase) {
-	case SR_PHASE_MAIL:
-		switch (e.detail) {
-		case 2:
-			e.detail = 8;
-			break;
-		case 3:
-			e.detail = 7;
-			break;
-		case 7:
-		case 8:
-			break;
-		default:
-			e.detail = 0;
-			break;
-		}
-		break;
-	case SR_PHASE_RCPT:
-		switch (e.detail) {
-		case 7:
-			e.detail = 3;
-			break;
-		case 8:
-			e.detail = 2;
-			break;
-		case 0: case 1: case 2: case 3: case 4: case 5: case 6:
-		case 9: case 10:
-			break;
-		default:
-			e.detail = 0;
-			break;
-		}
-		break;
-	default:
-		e.subject = 0;
-		e.detail = 0;
-		break;
-	}
-	return e;
-}
-
-#define BC_ROW_BAD	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2
-#define BC_ROW_HIGH	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3
-const unsigned char sr_byte_class[256] = {
-	/* 0x00 */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2,
-	/* 0x10 */ BC_ROW_BAD,
-	/* 0x20 */ 1, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x30 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x60 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x70 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
-	BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH,
-	BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH, BC_ROW_HIGH,
-};
-
-size_t sr_plain_run(const unsigned char *p, size_t len, bool *spaces_only)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t high = 0x8080808080808080ULL;
-	const uint64_t sp = 0x2020202020202020ULL;
-	const uint64_t pct = 0x2525252525252525ULL;
-	size_t i = 0;
-	uint64_t w, x;
-
-	while (len - i >= 8) {
-		memcpy(&w, p + i, 8);
-		/* Any byte < 0x20, > 0x7e (0x7f and up), or equal to '%'? */
-		x = ((w - sp) & ~w) | ((w + ones) & high) | w;
-		x &= high;
-		x |= ((w ^ pct) - ones) & ~(w ^ pct) & high;
-		if (x != 0)
-			break;
-		if (w != sp)
-			*spaces_only = false;
-		i += 8;
-	}
-	return i;
-}
-
-void sr_join(char *buf, size_t size, const char *a, size_t alen,
-	     const char *b, size_t blen)
-{
-	size_t o = 0;
-
-	if (size == 0)
-		return;
-	if (alen > size - 1)
-		alen = size - 1;
-	memcpy(buf, a, alen);
-	o = alen;
-	if (b != NULL && o + 1 < size) {
-		buf[o++] = ' ';
-		if (blen > size - 1 - o)
-			blen = size - 1 - o;
-		memcpy(buf + o, b, blen);
-		o += blen;
-	}
-	buf[o] = '\0';
-}
-
-size_t sr_milter_len(const char *p, size_t len)
-{
-	size_t i, n = len;
-
-	for (i = 0; i < len; i++)
-		if (p[i] == '%')
-			n++;
-	return n;
-}
-
-void sr_copy_printable(char *buf, size_t size, const char *p, size_t len)
-{
-	size_t i;
-
-	if (size == 0)
-		return;
-	for (i = 0; i < len && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		buf[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
-	}
-	buf[i] = '\0';
-}
 
 const char *sr_context_name(enum sr_context ctx)
 {
@@ -419,7 +216,7 @@ static bool scan_text(struct sr_span t, bool utf8, size_t *bad,
 			break;
 		case SR_BC_HIGH:
 			content = true;
-			n = utf8 ? sr_utf8_seq(p + i, t.len - i) : 0;
+			n = utf8 ? sr_utf8_len(p + i, t.len - i) : 0;
 			if (n == 0)
 				(*nonascii)++;
 			else

@@ -94,17 +94,11 @@ static size_t fmt(char *buf, size_t size, const char *f, ...)
 static const char *known_meaning(const char *token)
 {
 	const struct sr_basic_info *b;
-	unsigned code = 0;
-	size_t i;
+	int code = sr_code_parse(token, strlen(token));
 
-	if (strlen(token) != 3)
+	if (code < 0)
 		return NULL;
-	for (i = 0; i < 3; i++) {
-		if (!sr_isdigit(token[i]))
-			return NULL;
-		code = code * 10 + (unsigned)(token[i] - '0');
-	}
-	b = sr_registry_basic(code);
+	b = sr_registry_basic((unsigned)code);
 	return b ? b->meaning : NULL;
 }
 

@@ -1,6 +1,8 @@
 /*
- * internal.h - helpers shared by the parser, checker and normalizer.
- * Not installed; not part of the library's interface.
+ * internal.h - helpers shared by the parser, checker, diagnostics and
+ * normalizer; defined in the leaf modules text.c (bytes, tokens),
+ * phase.c and policy.c. Not installed; not part of the library's
+ * interface.
  */
 #ifndef SR_INTERNAL_H
 #define SR_INTERNAL_H
@@ -9,6 +11,7 @@
 #include <stddef.h>
 
 #include <smtpreply/reply.h>
+#include <smtpreply/text.h>
 
 /* Locale-free character classes (the reply is bytes, not text). */
 static inline bool sr_isdigit(char c)
@@ -21,7 +24,7 @@ static inline bool sr_isblank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* What a byte of reply text is, for the scanning loops (check.c). */
+/* What a byte of reply text is, for the scanning loops (text.c). */
 enum sr_byte_class {
 	SR_BC_PLAIN,	/* printable ASCII but '%' */
 	SR_BC_BLANK,	/* SP, HT */
@@ -48,11 +51,7 @@ static inline bool sr_is_bad_char(unsigned char c)
 /* The value of a code of exactly 3 digits, else -1 (parts may hold anything). */
 static inline int sr_code_value(struct sr_span code)
 {
-	if (code.len != 3 || !sr_isdigit(code.p[0]) || !sr_isdigit(code.p[1]) ||
-	    !sr_isdigit(code.p[2]))
-		return -1;
-	return (code.p[0] - '0') * 100 + (code.p[1] - '0') * 10 +
-	    (code.p[2] - '0');
+	return sr_code_parse(code.p, code.len);
 }
 
 /* True when RFC 5321 4.3.2 lists CODE for PHASE (421, 500-504 always). */
@@ -75,18 +74,15 @@ enum sr_enh_kind {
 /* Classify an enhanced token; *OUT gets the value for VALID/LEADING_ZERO. */
 enum sr_enh_kind sr_enh_classify(struct sr_span tok, struct sr_enh *out);
 
-/* Length of the valid UTF-8 sequence at P (2-4), or 0 if there is none. */
-size_t sr_utf8_seq(const unsigned char *p, size_t len);
-
 /*
- * The address status code that fits PHASE (the table of reference
+ * The address status code that fits PHASE (phase.c) (the table of reference
  * section 3, after Postfix's smtpd_dsn_fix, keeping X.1.9 and X.1.10 for
  * recipients); E unchanged unless its subject is 1.
  */
 struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase);
 
 /*
- * The basic code the normalizer puts in place of CODE (digits as given):
+ * The basic code the normalizer puts in place of CODE (policy.c) (digits as given):
  * CODE itself when it is standard (or a valid 3xx), the policy's
  * replacement (and its enhanced code in *REPL_ENH, cls 0 if none), else
  * 250/451/550 by the first digit. 0 when there is none to give: no
@@ -103,6 +99,10 @@ void sr_join(char *buf, size_t size, const char *a, size_t alen,
 	     const char *b, size_t blen);
 
 /* Copy at most SIZE-1 bytes of P into BUF, non-printables as '?'. */
-void sr_copy_printable(char *buf, size_t size, const char *p, size_t len);
+static inline void sr_copy_printable(char *buf, size_t size, const char *p,
+				     size_t len)
+{
+	(void)sr_quote(buf, size, p, len, 0);
+}
 
 #endif /* SR_INTERNAL_H */

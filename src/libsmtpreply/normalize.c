@@ -319,7 +319,7 @@ static size_t clean_text(struct sr_span t, bool utf8, char *dst,
 			i++;
 			break;
 		case SR_BC_HIGH:
-			seq = utf8 ? sr_utf8_seq(p + i, t.len - i) : 0;
+			seq = utf8 ? sr_utf8_len(p + i, t.len - i) : 0;
 			if (seq > 0) {
 				memcpy(dst + o, p + i, seq);
 				o += seq;
@@ -372,38 +372,6 @@ static const char *sample_text(struct sr_enh e, unsigned code)
 	if (b != NULL && b->meaning[0] != '\0')
 		return b->meaning;
 	return "No further information";
-}
-
-unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
-			struct sr_enh *repl_enh)
-{
-	int value = -1;
-	char first;
-
-	repl_enh->cls = 0;
-	if (code.len == 0)
-		return 0;
-	first = code.p[0];
-	if (first < '2' || first > '5')
-		return 0;
-	value = sr_code_value(code);
-	if (value >= 0 && policy->replace[value] != 0) {
-		*repl_enh = policy->replace_enh[value];
-		return policy->replace[value];
-	}
-	if (value >= 0 && sr_code_in_abnf((unsigned)value) &&
-	    (sr_code_is_standard((unsigned)value) || first == '3'))
-		return (unsigned)value;
-	switch (first) {
-	case '2':
-		return 250;
-	case '4':
-		return 451;
-	case '5':
-		return 550;
-	default:
-		return 0;	/* 3xx outside the grammar */
-	}
 }
 
 /* Decide the basic code; false when the reply cannot be normalized. */

@@ -48,25 +48,6 @@ static int reply_reserve(struct sr_reply *r, size_t want)
 	return 0;
 }
 
-size_t sr_enh_token_len(const char *p, size_t len)
-{
-	size_t i = 0;
-	int dots = 0;
-
-	if (len == 0 || !sr_isdigit(p[0]))
-		return 0;
-	while (i < len && (sr_isdigit(p[i]) || p[i] == '.')) {
-		if (p[i] == '.')
-			dots++;
-		i++;
-	}
-	if (dots == 0)
-		return 0;
-	if (i < len && !sr_isblank(p[i]))
-		return 0;
-	return i;
-}
-
 /* Split what follows the code and separator into enhanced token and text. */
 static void split_enhanced(const char *p, size_t len, struct sr_line *l)
 {

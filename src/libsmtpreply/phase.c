@@ -1,6 +1,7 @@
 /*
- * phase.c - names of the SMTP phases, and which reply codes RFC 5321
- * section 4.3.2 lists as answers in each of them.
+ * phase.c - names of the SMTP phases, which reply codes RFC 5321
+ * section 4.3.2 lists as answers in each of them, and which address
+ * status codes fit each.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -91,4 +92,49 @@ bool sr_phase_expects(enum sr_phase phase, unsigned code)
 			return true;
 	}
 	return false;
+}
+
+struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase)
+{
+	if (e.cls == 0 || e.subject != 1)
+		return e;
+	switch (phase) {
+	case SR_PHASE_MAIL:
+		switch (e.detail) {
+		case 2:
+			e.detail = 8;
+			break;
+		case 3:
+			e.detail = 7;
+			break;
+		case 7:
+		case 8:
+			break;
+		default:
+			e.detail = 0;
+			break;
+		}
+		break;
+	case SR_PHASE_RCPT:
+		switch (e.detail) {
+		case 7:
+			e.detail = 3;
+			break;
+		case 8:
+			e.detail = 2;
+			break;
+		case 0: case 1: case 2: case 3: case 4: case 5: case 6:
+		case 9: case 10:
+			break;
+		default:
+			e.detail = 0;
+			break;
+		}
+		break;
+	default:
+		e.subject = 0;
+		e.detail = 0;
+		break;
+	}
+	return e;
 }

@@ -1,6 +1,7 @@
 /*
  * policy.c - the normalizer's tables: default enhanced codes per basic
- * code (and per phase), and replacements for non-standard basic codes.
+ * code (and per phase), and replacements for non-standard basic codes;
+ * sr_code_target() applies them to a reply's code.
  *
  * The shipped policy is const data generated from data/smtp-codes.tsv.
  * A program that wants to override entries copies it with sr_policy_init()
@@ -14,6 +15,7 @@
 #include <smtpreply/policy.h>
 #include <smtpreply/registry.h>
 
+#include "internal.h"
 #include "registry_data.h"
 
 const struct sr_policy *sr_policy_shipped(void)
@@ -119,4 +121,36 @@ struct sr_enh sr_policy_default_enh(const struct sr_policy *p, unsigned code,
 	if (p->default_enh[code].cls != 0)
 		return p->default_enh[code];
 	return (struct sr_enh){ .cls = (uint8_t)cls };
+}
+
+unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
+			struct sr_enh *repl_enh)
+{
+	int value = -1;
+	char first;
+
+	repl_enh->cls = 0;
+	if (code.len == 0)
+		return 0;
+	first = code.p[0];
+	if (first < '2' || first > '5')
+		return 0;
+	value = sr_code_value(code);
+	if (value >= 0 && policy->replace[value] != 0) {
+		*repl_enh = policy->replace_enh[value];
+		return policy->replace[value];
+	}
+	if (value >= 0 && sr_code_in_abnf((unsigned)value) &&
+	    (sr_code_is_standard((unsigned)value) || first == '3'))
+		return (unsigned)value;
+	switch (first) {
+	case '2':
+		return 250;
+	case '4':
+		return 451;
+	case '5':
+		return 550;
+	default:
+		return 0;	/* 3xx outside the grammar */
+	}
 }

@@ -10,13 +10,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* "550 ...", "550-...", "550": a reply with its basic code. */
-static bool starts_with_code(const char *s, size_t len)
-{
-	return len >= 3 && is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) &&
-	    (len == 3 || s[3] == ' ' || s[3] == '-');
-}
-
 /* Digits and dots, starting with a digit, with a dot: "5.1.1". */
 static bool looks_enhanced(const char *s, size_t len)
 {
@@ -68,13 +61,11 @@ int audit_mta_reject(const char *host, const char *addr, const char *rcpt,
 	out->chk.errors = out->chk.warnings = out->chk.infos = 0;
 	if ((hlen == 0 && alen == 0) || is_the_recipient(addr, alen, rcpt))
 		return -1;
-	if (starts_with_code(addr, alen)) {
-		/* sendmail: the whole reply. */
+	if ((out->code = sr_code_at(addr, alen)) >= 0) {
+		/* sendmail: the whole reply ("550 ...", "550-...", "550"). */
 		memcpy(out->reply, addr, alen);
 		out->len = alen;
 		out->has_code = true;
-		out->code = (addr[0] - '0') * 100 + (addr[1] - '0') * 10 +
-		    (addr[2] - '0');
 		if (sr_reply_parse(&r, out->reply, out->len) != 0)
 			return -1;
 		sr_check(&r, &o, &out->chk);

@@ -144,23 +144,14 @@ static void errorf(struct loader *ld, const config_setting_t *s,
 	va_end(ap);
 }
 
-/* A printable, bounded copy of S for a message. */
+/* A printable copy of S for a message: SHOW_MAX bytes, then "...". */
 static void show(const char *s, char *buf, size_t size)
 {
-	size_t i, n = 0;
-
+	if (size > SHOW_MAX + 4)
+		size = SHOW_MAX + 4;
 	if (s == NULL)
 		s = "";
-	for (i = 0; s[i] != '\0' && n + 4 < size && i < SHOW_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (s[i] != '\0') {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
+	(void)sr_quote(buf, size, s, strnlen(s, size), SR_QUOTE_ELLIPSIS);
 }
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -370,9 +361,7 @@ reply_build(struct loader *ld, const char *file, unsigned line,
 		}
 		memcpy(wire + pos, lines[i], n);
 		/* Separators are the loader's business: '-' but on the last. */
-		if (!rp->is_reason && n >= 4 && (wire[pos + 3] == ' ' || wire[pos + 3] == '-') &&
-		    isdigit((unsigned char)wire[pos]) && isdigit((unsigned char)wire[pos + 1]) &&
-		    isdigit((unsigned char)wire[pos + 2]))
+		if (!rp->is_reason && n >= 4 && sr_code_at(wire + pos, n) >= 0)
 			wire[pos + 3] = i + 1 < nlines ? '-' : ' ';
 		pos += n;
 	}
@@ -652,14 +641,12 @@ static void load_policy_list(struct loader *ld, const config_setting_t *norm,
 		} else {
 			unsigned newcode = 0;
 			const char *enh = NULL;
-			bool ok = strlen(sv) >= 3 && isdigit((unsigned char)sv[0]) &&
-				  isdigit((unsigned char)sv[1]) &&
-				  isdigit((unsigned char)sv[2]) &&
-				  (sv[3] == '\0' || (sv[3] == ' ' && sv[4] != '\0'));
+			int v = sr_code_at(sv, strlen(sv));
+			bool ok = v >= 0 && (sv[3] == '\0' ||
+					     (sv[3] == ' ' && sv[4] != '\0'));
 
 			if (ok) {
-				newcode = (unsigned)((sv[0] - '0') * 100 +
-						     (sv[1] - '0') * 10 + (sv[2] - '0'));
+				newcode = (unsigned)v;
 				enh = sv[3] == ' ' ? sv + 4 : NULL;
 			}
 			if (!ok)

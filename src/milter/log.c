@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <smtpreply/text.h>
+
 #include "log.h"
 
 /* Set once by log_open() before threads exist. */
@@ -153,51 +155,8 @@ void log_qid(int level, const char *qid, const char *fmt, ...)
 
 char *log_quote(char *dst, size_t size, const char *src, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0, full = 0;
-	bool cut;
-
-	if (size == 0)
-		return dst;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		full += c == '\r' || c == '\n' || c == '\t' || c == '"' ||
-		    c == '\\' ? 2 : c < 0x20 || c >= 0x7f ? 4 : 1;
-	}
-	cut = full >= size;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
-		char esc[4];
-		size_t n = 0;
-
-		if (c == '\r' || c == '\n' || c == '\t') {
-			esc[n++] = '\\';
-			esc[n++] = c == '\r' ? 'r' : c == '\n' ? 'n' : 't';
-		} else if (c == '"' || c == '\\') {
-			esc[n++] = '\\';
-			esc[n++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			esc[n++] = '\\';
-			esc[n++] = 'x';
-			esc[n++] = hex[c >> 4];
-			esc[n++] = hex[c & 15];
-		} else {
-			esc[n++] = (char)c;
-		}
-		/* When it will not all fit, keep room for "..." after each
-		 * piece: then there always is room for the mark. */
-		if (o + n + (cut ? 4 : 1) > size) {
-			if (o + 4 <= size) {
-				memcpy(dst + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
-		memcpy(dst + o, esc, n);
-		o += n;
-	}
-	dst[o] = '\0';
+	(void)sr_quote(dst, size, src, len,
+	    SR_QUOTE_ESCAPE | SR_QUOTE_DQUOTE | SR_QUOTE_ELLIPSIS);
 	return dst;
 }
 

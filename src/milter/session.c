@@ -260,16 +260,15 @@ static void note_changes(const struct session *s, const struct rule *r,
 		const struct sr_change *c = &norm->changes[i];
 		const struct sr_basic_info *b;
 		unsigned code;
+		int v;
 
 		counters_inc(&s->ctr->normalized[c->id]);
 		if (c->id != SR_D_CODE_NONSTANDARD && c->id != SR_D_CODE_SYNTAX)
 			continue;
-		if (strlen(c->before) != 3 || c->before[0] < '0' ||
-		    c->before[0] > '9' || c->before[1] < '0' ||
-		    c->before[1] > '9' || c->before[2] < '0' ||
-		    c->before[2] > '9')
+		if ((v = sr_code_parse(c->before, strnlen(c->before,
+		    sizeof(c->before)))) < 0)
 			continue;
-		code = (unsigned)atoi(c->before);
+		code = (unsigned)v;
 		counters_inc(&s->ctr->nonstandard[code]);
 		b = sr_registry_basic(code);
 		log_qid(LOG_NOTICE, s->qid, "rule=%s reply code %03u: %s (not an "

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <smtpreply/text.h>
+
 #include "template.h"
 
 static const char *const var_names[TEMPLATE__COUNT] = {
@@ -73,16 +75,9 @@ static int add_part(struct template *t, size_t *cap, struct template_part p)
 /* Printable form of NAME[0..LEN) for an error message, at most 32 bytes. */
 static void show_name(const char *name, size_t len, char *buf, size_t size)
 {
-	size_t i, n = 0;
-
-	for (i = 0; i < len && i < 32 && n + 1 < size; i++)
-		buf[n++] = (name[i] > 0x20 && name[i] < 0x7f) ? name[i] : '?';
-	if (i < len && n + 3 < size) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	if (size > 0)
-		buf[n < size ? n : size - 1] = '\0';
+	if (size > 32 + 4)
+		size = 32 + 4;
+	(void)sr_quote(buf, size, name, len, SR_QUOTE_ELLIPSIS);
 }
 
 int template_compile(struct template *t, const char *src, size_t len,

@@ -1,9 +1,9 @@
 /*
- * fuzz_logline.c - libFuzzer target for the log side of "smtpreply audit".
+ * fuzz_maillog.c - libFuzzer target for the log side of "smtpreply audit".
  *
- * Input: log bytes; each LF-separated line goes through log_parse_line()
- * and, when it records a reply, through log_reply_wire(), the timestamp
- * parser and audit_stats_add() (the engine's check and normalization of
+ * Input: log bytes; each LF-separated line goes through maillog_parse_line()
+ * and, when it records a reply, through maillog_reply_wire(), the timestamp
+ * parser and stats_add() (the engine's check and normalization of
  * the reply, the examples, the peer table). Asserted: a recognized reply
  * lies inside its line (or in the record's own buffer), is not empty, and
  * its rebuilt wire form is no longer than the buffer given. Memory errors
@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auditstat.h"
-#include "logline.h"
+#include "maillog.h"
+#include "stats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct audit_stats *stats;
+static struct stats *stats;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,28 +30,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (stats == NULL && (stats = malloc(sizeof(*stats))) == NULL)
 		abort();
-	audit_stats_init(stats, size > 0 && (data[0] & 1));
+	stats_init(stats, size > 0 && (data[0] & 1));
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 		/* a private copy: nothing may be read past the line */
 		char *line = malloc(len > 0 ? len : 1);
-		struct log_reply r;
+		struct maillog_reply r;
 
 		if (line == NULL)
 			abort();
 		memcpy(line, p, len);
-		if (log_parse_line(line, len, &r)) {
+		if (maillog_parse_line(line, len, &r)) {
 			if (r.reply_len == 0)
 				abort();
 			if (r.reply != r.built && (r.reply < line ||
 			    r.reply + r.reply_len > line + len))
 				abort();
-			if (log_reply_wire(r.reply, r.reply_len, wire,
+			if (maillog_reply_wire(r.reply, r.reply_len, wire,
 			    sizeof(wire)) > sizeof(wire))
 				abort();
-			(void)log_time_key(r.stamp, r.stamp_len, 2026);
-			audit_stats_add(stats, &r);
+			(void)maillog_time_key(r.stamp, r.stamp_len, 2026);
+			stats_add(stats, &r);
 		}
 		free(line);
 		p += len + 1;

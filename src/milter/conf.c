@@ -25,19 +25,19 @@
 #define RULE_NAME_MAX 64
 
 #if defined(__GNUC__)
-#define CONFIG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define CONF_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
-#define CONFIG_PRINTF(f, a)
+#define CONF_PRINTF(f, a)
 #endif
 
 /* ---- errors ---------------------------------------------------------------- */
 
-void config_errors_init(struct config_errors *e)
+void conf_errors_init(struct conf_errors *e)
 {
 	memset(e, 0, sizeof(*e));
 }
 
-void config_errors_free(struct config_errors *e)
+void conf_errors_free(struct conf_errors *e)
 {
 	size_t i;
 
@@ -50,7 +50,7 @@ void config_errors_free(struct config_errors *e)
 }
 
 /* Append LINE (taken over); on no memory keep what we have. */
-static void errors_add(struct config_errors *e, char *line)
+static void errors_add(struct conf_errors *e, char *line)
 {
 	if (line == NULL)
 		return;
@@ -70,13 +70,13 @@ static void errors_add(struct config_errors *e, char *line)
 
 struct loader {
 	const char *path;
-	struct config_errors *errs;
+	struct conf_errors *errs;
 	unsigned nerrors;
-	struct config *cfg;
+	struct conf *cfg;
 };
 
 static void verrorf(struct loader *ld, const char *file, unsigned line,
-		    const char *fmt, va_list ap) CONFIG_PRINTF(4, 0);
+		    const char *fmt, va_list ap) CONF_PRINTF(4, 0);
 
 static void verrorf(struct loader *ld, const char *file, unsigned line,
 		    const char *fmt, va_list ap)
@@ -103,7 +103,7 @@ static void verrorf(struct loader *ld, const char *file, unsigned line,
 }
 
 static void errorf_at(struct loader *ld, const char *file, unsigned line,
-		      const char *fmt, ...) CONFIG_PRINTF(4, 5);
+		      const char *fmt, ...) CONF_PRINTF(4, 5);
 
 static void errorf_at(struct loader *ld, const char *file, unsigned line,
 		      const char *fmt, ...)
@@ -132,7 +132,7 @@ static const char *setting_file(struct loader *ld, const config_setting_t *s)
 }
 
 static void errorf(struct loader *ld, const config_setting_t *s,
-		   const char *fmt, ...) CONFIG_PRINTF(3, 4);
+		   const char *fmt, ...) CONF_PRINTF(3, 4);
 
 static void errorf(struct loader *ld, const config_setting_t *s,
 		   const char *fmt, ...)
@@ -278,19 +278,19 @@ static int lookup(const struct named *t, const char *name)
 	return -1;
 }
 
-int config_facility_lookup(const char *name)
+int conf_facility_lookup(const char *name)
 {
 	return lookup(facilities, name);
 }
 
-int config_level_lookup(const char *name)
+int conf_level_lookup(const char *name)
 {
 	return lookup(levels, name);
 }
 
 /* ---- replies --------------------------------------------------------------- */
 
-void config_sr_options(const struct config *cfg, enum sr_phase phase,
+void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
 		       struct sr_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -300,7 +300,7 @@ void config_sr_options(const struct config *cfg, enum sr_phase phase,
 	o->policy = &cfg->policy;
 }
 
-static void reply_free(struct config_reply *rp)
+static void reply_free(struct reply *rp)
 {
 	if (rp == NULL)
 		return;
@@ -321,12 +321,12 @@ static char action_class(enum rule_action a)
  * Build a reply for ACTION at PHASE from NLINES lines. Errors go to LD at
  * FILE:LINE with PREFIX. Returns NULL on error.
  */
-static struct config_reply *
+static struct reply *
 reply_build(struct loader *ld, const char *file, unsigned line,
 	    const char *prefix, const char *const *lines, size_t nlines,
 	    enum rule_action action, enum sr_phase phase)
 {
-	struct config_reply *rp;
+	struct reply *rp;
 	struct sr_reply r;
 	struct sr_options o;
 	size_t i, len = 0, pos = 0;
@@ -388,7 +388,7 @@ reply_build(struct loader *ld, const char *file, unsigned line,
 	}
 	if (sr_reply_parse(&r, wire, pos) < 0)
 		goto nomem;
-	config_sr_options(ld->cfg, phase, &o);
+	conf_sr_options(ld->cfg, phase, &o);
 	sr_normalize(&r, &o, &rp->norm);
 	sr_reply_release(&r);
 	show(wire, shown, sizeof(shown));
@@ -553,7 +553,7 @@ static void load_log(struct loader *ld, const config_setting_t *root)
 	unknown_members(ld, g, "", "log", known);
 	if ((s = config_setting_get_member(g, "facility")) != NULL &&
 	    (v = want_string(ld, s, "", "log.facility")) != NULL) {
-		if ((x = config_facility_lookup(v)) < 0) {
+		if ((x = conf_facility_lookup(v)) < 0) {
 			show(v, shown, sizeof(shown));
 			errorf(ld, s, "unknown log facility '%s' (mail, daemon, "
 			       "local0 ... local7, ...)", shown);
@@ -562,7 +562,7 @@ static void load_log(struct loader *ld, const config_setting_t *root)
 	}
 	if ((s = config_setting_get_member(g, "level")) != NULL &&
 	    (v = want_string(ld, s, "", "log.level")) != NULL) {
-		if ((x = config_level_lookup(v)) < 0) {
+		if ((x = conf_level_lookup(v)) < 0) {
 			show(v, shown, sizeof(shown));
 			errorf(ld, s, "unknown log level '%s' (emerg, alert, crit, "
 			       "err, warning, notice, info, debug)", shown);
@@ -580,9 +580,9 @@ static void load_on_error(struct loader *ld, const config_setting_t *root)
 	if (s == NULL || (v = want_string(ld, s, "", "on_error")) == NULL)
 		return;
 	if (strcmp(v, "tempfail") == 0)
-		ld->cfg->on_error = CONFIG_ON_ERROR_TEMPFAIL;
+		ld->cfg->on_error = CONF_ON_ERROR_TEMPFAIL;
 	else if (strcmp(v, "accept") == 0)
-		ld->cfg->on_error = CONFIG_ON_ERROR_ACCEPT;
+		ld->cfg->on_error = CONF_ON_ERROR_ACCEPT;
 	else {
 		show(v, shown, sizeof(shown));
 		errorf(ld, s, "'on_error' must be 'tempfail' or 'accept', not '%s'",
@@ -694,8 +694,8 @@ static void load_replies(struct loader *ld, const config_setting_t *root)
 	for (k = 0; k < 2; k++) {
 		enum rule_action action = k == 0 ? RULE_REJECT : RULE_TEMPFAIL;
 		const char *name = k == 0 ? "reject" : "tempfail";
-		const char *builtin = k == 0 ? CONFIG_DEFAULT_REJECT : CONFIG_DEFAULT_TEMPFAIL;
-		struct config_reply **dst = k == 0 ? ld->cfg->reject : ld->cfg->tempfail;
+		const char *builtin = k == 0 ? CONF_DEFAULT_REJECT : CONF_DEFAULT_TEMPFAIL;
+		struct reply **dst = k == 0 ? ld->cfg->reject : ld->cfg->tempfail;
 		const config_setting_t *s = g != NULL ? config_setting_get_member(g, name) : NULL;
 		const char **lines = &builtin, *file = NULL;
 		size_t nlines = 1;
@@ -1044,7 +1044,7 @@ static void load_rules(struct loader *ld, const config_setting_t *root)
 
 /* ---- the whole ------------------------------------------------------------- */
 
-static void config_free(struct config *cfg)
+static void conf_free(struct conf *cfg)
 {
 	size_t i;
 	int ph;
@@ -1066,23 +1066,23 @@ static void config_free(struct config *cfg)
 	free(cfg);
 }
 
-struct config *config_ref(struct config *cfg)
+struct conf *conf_ref(struct conf *cfg)
 {
 	atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
 	return cfg;
 }
 
-void config_unref(struct config *cfg)
+void conf_unref(struct conf *cfg)
 {
 	if (cfg == NULL)
 		return;
 	if (atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) == 1)
-		config_free(cfg);
+		conf_free(cfg);
 }
 
-static struct config *config_new(struct loader *ld, const char *path)
+static struct conf *conf_new(struct loader *ld, const char *path)
 {
-	struct config *cfg = calloc(1, sizeof(*cfg));
+	struct conf *cfg = calloc(1, sizeof(*cfg));
 
 	if (cfg == NULL) {
 		errorf_at(ld, NULL, 0, "out of memory");
@@ -1093,16 +1093,16 @@ static struct config *config_new(struct loader *ld, const char *path)
 	rule_set_init(&cfg->rules);
 	cfg->log_facility = LOG_MAIL;
 	cfg->log_level = LOG_INFO;
-	cfg->on_error = CONFIG_ON_ERROR_TEMPFAIL;
+	cfg->on_error = CONF_ON_ERROR_TEMPFAIL;
 	cfg->audit_mta_rejects = true;
-	cfg->socket = strdup(CONFIG_DEFAULT_SOCKET);
-	cfg->pidfile = strdup(CONFIG_DEFAULT_PIDFILE);
+	cfg->socket = strdup(CONF_DEFAULT_SOCKET);
+	cfg->pidfile = strdup(CONF_DEFAULT_PIDFILE);
 	if (path != NULL)
 		cfg->file = strdup(path);
 	if (cfg->socket == NULL || cfg->pidfile == NULL ||
 	    (path != NULL && cfg->file == NULL)) {
 		errorf_at(ld, NULL, 0, "out of memory");
-		config_free(cfg);
+		conf_free(cfg);
 		return NULL;
 	}
 	return cfg;
@@ -1113,8 +1113,8 @@ static const char *const top_known[] = {
 	"audit_mta_rejects", "normalize", "replies", "rules", NULL
 };
 
-int config_load(const char *path, struct config **out,
-		struct config_errors *errs)
+int conf_load(const char *path, struct conf **out,
+		struct conf_errors *errs)
 {
 	struct loader ld = { path, errs, 0, NULL };
 	config_t lc;
@@ -1122,7 +1122,7 @@ int config_load(const char *path, struct config **out,
 	bool have_lc = false;
 
 	*out = NULL;
-	ld.cfg = config_new(&ld, path);
+	ld.cfg = conf_new(&ld, path);
 	if (ld.cfg == NULL)
 		return -1;
 	if (path != NULL) {
@@ -1161,7 +1161,7 @@ done:
 	if (have_lc)
 		config_destroy(&lc);
 	if (ld.nerrors > 0) {
-		config_free(ld.cfg);
+		conf_free(ld.cfg);
 		return -1;
 	}
 	*out = ld.cfg;
@@ -1170,7 +1170,7 @@ done:
 
 /* ---- run time -------------------------------------------------------------- */
 
-const struct config_reply *config_rule_reply(const struct config *cfg,
+const struct reply *conf_rule_reply(const struct conf *cfg,
 					     const struct rule *r)
 {
 	enum sr_phase ph = rule_phase_sr(r->phase);
@@ -1184,15 +1184,15 @@ const struct config_reply *config_rule_reply(const struct config *cfg,
 	return NULL;
 }
 
-const struct sr_normalized *config_reply_fixed(const struct config_reply *rp)
+const struct sr_normalized *reply_fixed(const struct reply *rp)
 {
 	if (rp == NULL || rp->is_reason || template_has_vars(&rp->tmpl))
 		return NULL;
 	return &rp->norm;
 }
 
-int config_reply_render(const struct config *cfg,
-			const struct config_reply *rp,
+int reply_render(const struct conf *cfg,
+			const struct reply *rp,
 			const struct template_values *vals,
 			struct sr_normalized *out)
 {
@@ -1219,7 +1219,7 @@ int config_reply_render(const struct config *cfg,
 		free(buf);
 		return -1;
 	}
-	config_sr_options(cfg, rp->phase, &o);
+	conf_sr_options(cfg, rp->phase, &o);
 	sr_normalize(&r, &o, out);
 	sr_reply_release(&r);
 	free(buf);

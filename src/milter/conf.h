@@ -1,7 +1,7 @@
 /*
  * conf.h - the milter's configuration: load, check, share.
  *
- * config_load() reads a libconfig file (or, with no file, takes the
+ * conf_load() reads a libconfig file (or, with no file, takes the
  * built-in defaults), checks everything and collects every error as
  * "file:line: message", not just the first. Every configured reply is
  * parsed and normalized by libsmtpreply at load time, in milter context,
@@ -16,9 +16,9 @@
  * "reject" and "tempfail" without a reply use the "replies" block.
  *
  * A loaded configuration is immutable and reference-counted: the daemon
- * holds one reference, each session takes its own with config_ref(), and
+ * holds one reference, each session takes its own with conf_ref(), and
  * a SIGHUP reload swaps the daemon's pointer; the old one is freed by the
- * last config_unref(). No global state.
+ * last conf_unref(). No global state.
  */
 #ifndef SMTPREPLY_MILTER_CONF_H
 #define SMTPREPLY_MILTER_CONF_H
@@ -32,18 +32,18 @@
 #include "rules.h"
 #include "template.h"
 
-#define CONFIG_DEFAULT_SOCKET	"inet:8891@localhost"
-#define CONFIG_DEFAULT_PIDFILE	"/run/smtpreply-milter.pid"
-#define CONFIG_DEFAULT_REJECT	"550 5.7.1 Command rejected"
-#define CONFIG_DEFAULT_TEMPFAIL	"451 4.7.1 Please try again later"
+#define CONF_DEFAULT_SOCKET	"inet:8891@localhost"
+#define CONF_DEFAULT_PIDFILE	"/run/smtpreply-milter.pid"
+#define CONF_DEFAULT_REJECT	"550 5.7.1 Command rejected"
+#define CONF_DEFAULT_TEMPFAIL	"451 4.7.1 Please try again later"
 
-enum config_on_error {
-	CONFIG_ON_ERROR_TEMPFAIL,
-	CONFIG_ON_ERROR_ACCEPT
+enum conf_on_error {
+	CONF_ON_ERROR_TEMPFAIL,
+	CONF_ON_ERROR_ACCEPT
 };
 
 /* One configured reply (or quarantine reason), checked at load time. */
-struct config_reply {
+struct reply {
 	char *file;			/* where it was configured; NULL: built in */
 	unsigned line;
 	enum rule_action action;	/* reject, tempfail or quarantine */
@@ -58,7 +58,7 @@ struct config_reply {
 	struct sr_normalized norm;
 };
 
-struct config {
+struct conf {
 	atomic_uint refs;
 	char *file;			/* NULL: built-in defaults */
 	char *socket;
@@ -69,41 +69,41 @@ struct config {
 	char *pidfile;
 	int log_facility;		/* syslog LOG_MAIL ... */
 	int log_level;			/* syslog LOG_INFO ... */
-	enum config_on_error on_error;
+	enum conf_on_error on_error;
 	bool audit_mta_rejects;
 	bool utf8;
 	struct sr_policy policy;
 	/* The "replies" block, normalized for each engine phase. */
-	struct config_reply *reject[SR_PHASE__COUNT];
-	struct config_reply *tempfail[SR_PHASE__COUNT];
+	struct reply *reject[SR_PHASE__COUNT];
+	struct reply *tempfail[SR_PHASE__COUNT];
 	struct rule_set rules;
 };
 
 /* Error lines, each "file:line: message" (or "file: message"). */
-struct config_errors {
+struct conf_errors {
 	char **lines;
 	size_t n;
 	size_t cap;
 };
 
-void config_errors_init(struct config_errors *e);
-void config_errors_free(struct config_errors *e);
+void conf_errors_init(struct conf_errors *e);
+void conf_errors_free(struct conf_errors *e);
 
 /*
  * Load PATH (NULL: the built-in defaults) into *OUT, a new configuration
  * with one reference. Returns 0, or -1 with every error in ERRS (which
  * the caller initialized and frees) and *OUT NULL.
  */
-int config_load(const char *path, struct config **out,
-		struct config_errors *errs);
+int conf_load(const char *path, struct conf **out,
+		struct conf_errors *errs);
 
 /* Take one more reference; returns CFG. */
-struct config *config_ref(struct config *cfg);
+struct conf *conf_ref(struct conf *cfg);
 /* Drop one reference; the last one frees CFG. NULL is fine. */
-void config_unref(struct config *cfg);
+void conf_unref(struct conf *cfg);
 
 /* The engine options a reply at PHASE is normalized with under CFG. */
-void config_sr_options(const struct config *cfg, enum sr_phase phase,
+void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
 		       struct sr_options *o);
 
 /*
@@ -112,11 +112,11 @@ void config_sr_options(const struct config *cfg, enum sr_phase phase,
  * continue, and for a quarantine rule without a reason (the daemon then
  * uses the rule's name).
  */
-const struct config_reply *config_rule_reply(const struct config *cfg,
+const struct reply *conf_rule_reply(const struct conf *cfg,
 					     const struct rule *r);
 
 /* The normalized reply to send as is when RP has no variables, else NULL. */
-const struct sr_normalized *config_reply_fixed(const struct config_reply *rp);
+const struct sr_normalized *reply_fixed(const struct reply *rp);
 
 /*
  * Expand RP with VALS, parse and normalize the result (milter context,
@@ -125,13 +125,13 @@ const struct sr_normalized *config_reply_fixed(const struct config_reply *rp);
  * a reply whose class is the one checked at load time, else -1 (OUT's
  * status and why say what went wrong). Not for a reason.
  */
-int config_reply_render(const struct config *cfg,
-			const struct config_reply *rp,
+int reply_render(const struct conf *cfg,
+			const struct reply *rp,
 			const struct template_values *vals,
 			struct sr_normalized *out);
 
 /* Syslog facility / level named NAME, or -1. */
-int config_facility_lookup(const char *name);
-int config_level_lookup(const char *name);
+int conf_facility_lookup(const char *name);
+int conf_level_lookup(const char *name);
 
 #endif /* SMTPREPLY_MILTER_CONF_H */

@@ -29,8 +29,8 @@ static void print_lines(FILE *out, const char *label, const char *wire,
 	} while (p < end);
 }
 
-static void print_reply(FILE *out, const struct config *cfg,
-			const struct config_reply *rp)
+static void print_reply(FILE *out, const struct conf *cfg,
+			const struct reply *rp)
 {
 	struct sr_options o;
 	struct sr_check chk;
@@ -43,7 +43,7 @@ static void print_reply(FILE *out, const struct config *cfg,
 		return;
 	}
 	print_lines(out, "configured:", rp->tmpl.text, rp->tmpl.len);
-	config_sr_options(cfg, rp->phase, &o);
+	conf_sr_options(cfg, rp->phase, &o);
 	if (sr_reply_parse(&r, rp->tmpl.text, rp->tmpl.len) == 0) {
 		sr_check(&r, &o, &chk);
 		for (i = 0; i < chk.ndiags; i++) {
@@ -64,10 +64,10 @@ static void print_reply(FILE *out, const struct config *cfg,
 		    "cleaned values, then the reply is normalized again)\n", "");
 }
 
-static void print_rule(FILE *out, const struct config *cfg,
+static void print_rule(FILE *out, const struct conf *cfg,
 		       const struct rule *r)
 {
-	const struct config_reply *rp = config_rule_reply(cfg, r);
+	const struct reply *rp = conf_rule_reply(cfg, r);
 
 	fprintf(out, "rule '%s' (%s:%u): phase %s, action %s\n", r->name,
 	    cfg->file != NULL ? cfg->file : "built-in", r->line,
@@ -80,7 +80,7 @@ static void print_rule(FILE *out, const struct config *cfg,
 		    sr_phase_name(rule_phase_sr(r->phase)));
 }
 
-void conftest_print(FILE *out, const struct config *cfg, const char *socket,
+void conftest_print(FILE *out, const struct conf *cfg, const char *socket,
 		    const char *user)
 {
 	size_t per[RULE_PHASE__COUNT] = { 0 }, i;
@@ -98,14 +98,14 @@ void conftest_print(FILE *out, const struct config *cfg, const char *socket,
 	fprintf(out, "%s\n", k > 0 ? ")" : "");
 	fprintf(out, "socket %s, user %s, on_error %s, audit_mta_rejects %s, "
 	    "utf8 %s\n\n", socket, user != NULL ? user : "(none)",
-	    cfg->on_error == CONFIG_ON_ERROR_ACCEPT ? "accept" : "tempfail",
+	    cfg->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	    cfg->audit_mta_rejects ? "yes" : "no", cfg->utf8 ? "yes" : "no");
 	for (i = 0; i < cfg->rules.nrules; i++)
 		print_rule(out, cfg, cfg->rules.rules[i]);
 	for (k = 0; k < 2; k++) {
-		struct config_reply *const *set = k == 0 ? cfg->reject :
+		struct reply *const *set = k == 0 ? cfg->reject :
 		    cfg->tempfail;
-		const struct config_reply *base = set[SR_PHASE_OTHER];
+		const struct reply *base = set[SR_PHASE_OTHER];
 
 		if (base == NULL)
 			continue;
@@ -113,7 +113,7 @@ void conftest_print(FILE *out, const struct config *cfg, const char *socket,
 		    base->file != NULL ? "configured" : "built in");
 		print_reply(out, cfg, base);
 		for (ph = 0; ph < SR_PHASE__COUNT; ph++) {
-			const struct config_reply *rp = set[ph];
+			const struct reply *rp = set[ph];
 
 			if (rp == NULL || ph == SR_PHASE_OTHER ||
 			    (rp->norm.wire_len == base->norm.wire_len &&
@@ -127,7 +127,7 @@ void conftest_print(FILE *out, const struct config *cfg, const char *socket,
 	}
 }
 
-static void log_reply_changes(const struct config_reply *rp, const char *what)
+static void log_reply_changes(const struct reply *rp, const char *what)
 {
 	char from[1024], to[1024];
 	size_t i;
@@ -146,7 +146,7 @@ static void log_reply_changes(const struct config_reply *rp, const char *what)
 	}
 }
 
-void conftest_log_changes(const struct config *cfg)
+void conftest_log_changes(const struct conf *cfg)
 {
 	char what[128];
 	size_t i;

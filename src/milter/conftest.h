@@ -15,10 +15,10 @@
 #include "conf.h"
 
 /* The report of -t on OUT; SOCKET and USER (NULL: none) as they will be used. */
-void conftest_print(FILE *out, const struct config *cfg, const char *socket,
+void conftest_print(FILE *out, const struct conf *cfg, const char *socket,
 		    const char *user);
 
 /* Log one line per configured reply the engine changed. */
-void conftest_log_changes(const struct config *cfg);
+void conftest_log_changes(const struct conf *cfg);
 
 #endif /* SMTPREPLY_MILTER_CONFTEST_H */

@@ -155,14 +155,14 @@ static bool socket_ok(const char *s)
 }
 
 /* Load PATH; print every error. Returns the configuration or NULL. */
-static struct config *load(const char *path, bool to_stderr)
+static struct conf *load(const char *path, bool to_stderr)
 {
-	struct config_errors errs;
-	struct config *cfg = NULL;
+	struct conf_errors errs;
+	struct conf *cfg = NULL;
 	size_t i;
 
-	config_errors_init(&errs);
-	if (config_load(path, &cfg, &errs) != 0) {
+	conf_errors_init(&errs);
+	if (conf_load(path, &cfg, &errs) != 0) {
 		for (i = 0; i < errs.n; i++) {
 			if (to_stderr)
 				fprintf(stderr, "%s\n", errs.lines[i]);
@@ -171,7 +171,7 @@ static struct config *load(const char *path, bool to_stderr)
 		}
 		cfg = NULL;
 	}
-	config_errors_free(&errs);
+	conf_errors_free(&errs);
 	return cfg;
 }
 
@@ -185,7 +185,7 @@ static const char *unix_path(const char *socket)
 }
 
 /* Unix socket mode and owner; the group of the socket is cfg->group. */
-static int fix_unix_socket(const struct config *cfg, const char *socket,
+static int fix_unix_socket(const struct conf *cfg, const char *socket,
 			   uid_t uid, gid_t gid)
 {
 	const char *path = unix_path(socket);
@@ -432,14 +432,14 @@ static void stop_milter(struct milter_thread *mt)
 	(void)pthread_kill(mt->tid, SIGUSR2);
 }
 
-static void log_config(const struct config *cfg, const char *socket,
+static void log_config(const struct conf *cfg, const char *socket,
 		       const char *what)
 {
 	log_msg(LOG_INFO, "%s: configuration %s, %zu rule%s, socket %s, "
 	    "on_error %s, audit_mta_rejects %s", what,
 	    cfg->file != NULL ? cfg->file : "(built-in defaults)",
 	    cfg->rules.nrules, cfg->rules.nrules == 1 ? "" : "s", socket,
-	    cfg->on_error == CONFIG_ON_ERROR_ACCEPT ? "accept" : "tempfail",
+	    cfg->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	    cfg->audit_mta_rejects ? "yes" : "no");
 	conftest_log_changes(cfg);
 }
@@ -453,7 +453,7 @@ static bool same_string(const char *a, const char *b)
 static void reload(struct milter_shared *sh, const char *path,
 		   const char *socket, int debug)
 {
-	struct config *cfg, *cur;
+	struct conf *cfg, *cur;
 
 	if (path == NULL) {
 		log_msg(LOG_INFO, "reload: no configuration file, nothing to "
@@ -466,7 +466,7 @@ static void reload(struct milter_shared *sh, const char *path,
 		    "configuration", path);
 		return;
 	}
-	cur = milter_config_get(sh);
+	cur = milter_conf_get(sh);
 	if (strcmp(cur->socket, cfg->socket) != 0 ||
 	    !same_string(cur->user, cfg->user) ||
 	    !same_string(cur->group, cfg->group) ||
@@ -475,11 +475,11 @@ static void reload(struct milter_shared *sh, const char *path,
 	    cur->socket_mode != cfg->socket_mode)
 		log_msg(LOG_WARNING, "reload: socket, socket_mode, user, group "
 		    "and pidfile take effect at the next start only");
-	config_unref(cur);
+	conf_unref(cur);
 	log_reconfigure(cfg->log_facility, debug > 0 ? LOG_DEBUG :
 	    cfg->log_level);
 	log_config(cfg, socket, "reloaded");
-	milter_config_swap(sh, cfg);
+	milter_conf_swap(sh, cfg);
 }
 
 /* Wait for the milter thread, at most SECONDS; true when it ended. */
@@ -497,7 +497,7 @@ int main(int argc, char **argv)
 	static struct milter_shared sh;
 	struct milter_thread mt = { 0, 0 };
 	struct options o;
-	struct config *cfg;
+	struct conf *cfg;
 	char *path = NULL, *pidfile = NULL;
 	const char *socket, *user;
 	uid_t uid;
@@ -524,7 +524,7 @@ int main(int argc, char **argv)
 	if (!socket_ok(socket)) {
 		fprintf(stderr, PROGNAME ": -p: socket must be inet:PORT@HOST, "
 		    "inet6:PORT@HOST or unix:PATH, not '%s'\n", socket);
-		config_unref(cfg);
+		conf_unref(cfg);
 		free(path);
 		return 2;
 	}
@@ -533,19 +533,19 @@ int main(int argc, char **argv)
 		if (user != NULL && getpwnam(user) == NULL) {
 			fprintf(stderr, "%s: unknown user '%s'\n", path != NULL ?
 			    path : "built-in defaults", user);
-			config_unref(cfg);
+			conf_unref(cfg);
 			free(path);
 			return 1;
 		}
 		if (cfg->group != NULL && getgrnam(cfg->group) == NULL) {
 			fprintf(stderr, "%s: unknown group '%s'\n", path != NULL ?
 			    path : "built-in defaults", cfg->group);
-			config_unref(cfg);
+			conf_unref(cfg);
 			free(path);
 			return 1;
 		}
 		conftest_print(stdout, cfg, socket, user);
-		config_unref(cfg);
+		conf_unref(cfg);
 		free(path);
 		return 0;
 	}
@@ -635,7 +635,7 @@ int main(int argc, char **argv)
 	return status;
 
 fail:
-	config_unref(cfg);
+	conf_unref(cfg);
 fail_registered:
 	log_msg(LOG_ERR, "not started");
 	free(pidfile);

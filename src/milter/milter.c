@@ -21,35 +21,35 @@
  */
 static struct milter_shared *shared;
 
-struct config *milter_config_get(struct milter_shared *sh)
+struct conf *milter_conf_get(struct milter_shared *sh)
 {
-	struct config *cfg;
+	struct conf *cfg;
 
 	pthread_mutex_lock(&sh->lock);
-	cfg = config_ref(sh->cfg);
+	cfg = conf_ref(sh->cfg);
 	pthread_mutex_unlock(&sh->lock);
 	return cfg;
 }
 
-void milter_config_swap(struct milter_shared *sh, struct config *cfg)
+void milter_conf_swap(struct milter_shared *sh, struct conf *cfg)
 {
-	struct config *old;
+	struct conf *old;
 
 	pthread_mutex_lock(&sh->lock);
 	old = sh->cfg;
 	sh->cfg = cfg;
 	pthread_mutex_unlock(&sh->lock);
-	config_unref(old);	/* freed when the last session on it ends */
+	conf_unref(old);	/* freed when the last session on it ends */
 }
 
 /* Does any rule or reply of CFG use variable VAR? */
-static bool uses_var(const struct config *cfg, enum template_var var)
+static bool uses_var(const struct conf *cfg, enum template_var var)
 {
 	size_t i;
 	int ph;
 
 	for (i = 0; i < cfg->rules.nrules; i++) {
-		const struct config_reply *rp = cfg->rules.rules[i]->reply;
+		const struct reply *rp = cfg->rules.rules[i]->reply;
 
 		if (rp != NULL && (rp->tmpl.vars & (1u << var)) != 0)
 			return true;
@@ -65,7 +65,7 @@ static bool uses_var(const struct config *cfg, enum template_var var)
 	return false;
 }
 
-unsigned long milter_protocol_flags(const struct config *cfg,
+unsigned long milter_protocol_flags(const struct conf *cfg,
 				    unsigned long offered)
 {
 	unsigned phases = rules_phases_needed(&cfg->rules);
@@ -116,17 +116,17 @@ static struct session *get_session(SMFICTX *ctx)
 static sfsistat no_session(SMFICTX *ctx, enum sr_phase phase)
 {
 	struct mta m = { &mta_libmilter_ops, ctx };
-	struct config *cfg = milter_config_get(shared);
+	struct conf *cfg = milter_conf_get(shared);
 	enum session_status st = session_fail(cfg, &shared->counters, &m,
 	    phase, "no session state (out of memory)");
 
-	config_unref(cfg);
+	conf_unref(cfg);
 	return status(st);
 }
 
 static struct session *make_session(SMFICTX *ctx)
 {
-	struct session *s = session_new(milter_config_get(shared),
+	struct session *s = session_new(milter_conf_get(shared),
 	    &shared->counters);
 
 	if (s != NULL && smfi_setpriv(ctx, s) != MI_SUCCESS) {
@@ -254,7 +254,7 @@ static sfsistat cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-int milter_setup(struct milter_shared *sh, struct config *cfg,
+int milter_setup(struct milter_shared *sh, struct conf *cfg,
 		 const char *name)
 {
 	struct smfiDesc desc;	/* smfi_register copies it */

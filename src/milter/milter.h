@@ -25,7 +25,7 @@
 /* What the daemon shares with the callbacks. */
 struct milter_shared {
 	pthread_mutex_t lock;		/* guards cfg */
-	struct config *cfg;		/* current configuration, one reference */
+	struct conf *cfg;		/* current configuration, one reference */
 	struct counters counters;
 };
 
@@ -33,20 +33,20 @@ struct milter_shared {
  * Initialize SH with CFG (its reference passes to SH) and register the
  * callbacks with libmilter under NAME. Returns 0, or -1 (logged).
  */
-int milter_setup(struct milter_shared *sh, struct config *cfg,
+int milter_setup(struct milter_shared *sh, struct conf *cfg,
 		 const char *name);
 
 /* The current configuration, with a new reference for the caller. */
-struct config *milter_config_get(struct milter_shared *sh);
+struct conf *milter_conf_get(struct milter_shared *sh);
 
 /* Make CFG current (its reference passes to SH); drop the old one. */
-void milter_config_swap(struct milter_shared *sh, struct config *cfg);
+void milter_conf_swap(struct milter_shared *sh, struct conf *cfg);
 
 /*
  * The protocol steps (SMFIP_NO* and SMFIP_RCPT_REJ bits) CFG needs, out
  * of the OFFERED ones. Exposed for the unit tests.
  */
-unsigned long milter_protocol_flags(const struct config *cfg,
+unsigned long milter_protocol_flags(const struct conf *cfg,
 				    unsigned long offered);
 
 #endif /* SMTPREPLY_MILTER_MILTER_H */

@@ -99,7 +99,7 @@ int rule_regex_compile(struct rule_regex *rx, const char *src, char *err,
 		       size_t errsize);
 void rule_regex_free(struct rule_regex *rx);
 
-struct config_reply;	/* owned and freed by the configuration */
+struct reply;	/* owned and freed by the configuration */
 
 struct rule {
 	char *name;
@@ -117,7 +117,7 @@ struct rule {
 	struct rule_regex macro_value;	/* code NULL: any non-empty value */
 	int authenticated;		/* -1 no condition, 0 or 1 */
 
-	struct config_reply *reply;	/* NULL: the default for the action */
+	struct reply *reply;	/* NULL: the default for the action */
 };
 
 /* An empty rule (no conditions, action continue) named NAME (copied). */

@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
 #include "log.h"
+#include "mtareject.h"
 #include "session.h"
 
 #define QID_MAX 64
 
 struct session {
-	struct config *cfg;		/* own reference */
+	struct conf *cfg;		/* own reference */
 	struct counters *ctr;
 
 	/*
@@ -97,12 +97,12 @@ static void drop_value(char **slot)
 	*slot = empty_value;
 }
 
-struct session *session_new(struct config *cfg, struct counters *ctr)
+struct session *session_new(struct conf *cfg, struct counters *ctr)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (s == NULL) {
-		config_unref(cfg);
+		conf_unref(cfg);
 		return NULL;
 	}
 	s->cfg = cfg;
@@ -134,11 +134,11 @@ void session_free(struct session *s)
 	drop_value(&s->client_name);
 	drop_value(&s->helo);
 	free(s->quarantine_conn);
-	config_unref(s->cfg);
+	conf_unref(s->cfg);
 	free(s);
 }
 
-const struct config *session_config(const struct session *s)
+const struct conf *session_config(const struct session *s)
 {
 	return s->cfg;
 }
@@ -349,10 +349,10 @@ static void fill_values(const struct session *s, const struct rule *r,
  */
 static const struct sr_normalized *
 reply_for(const struct session *s, const struct rule *r,
-	  const struct config_reply *rp, struct sr_normalized *scratch,
+	  const struct reply *rp, struct sr_normalized *scratch,
 	  bool *rendered)
 {
-	const struct sr_normalized *fixed = config_reply_fixed(rp);
+	const struct sr_normalized *fixed = reply_fixed(rp);
 	struct template_values v;
 
 	*rendered = false;
@@ -360,7 +360,7 @@ reply_for(const struct session *s, const struct rule *r,
 		return fixed;
 	fill_values(s, r, &v);
 	*rendered = true;
-	if (config_reply_render(s->cfg, rp, &v, scratch) != 0) {
+	if (reply_render(s->cfg, rp, &v, scratch) != 0) {
 		log_qid(LOG_ERR, s->qid, "rule=%s: reply could not be rendered: %s",
 		    r != NULL ? r->name : "-", scratch->why[0] ? scratch->why :
 		    "out of memory");
@@ -369,7 +369,7 @@ reply_for(const struct session *s, const struct rule *r,
 	return scratch;
 }
 
-static enum session_status fail_with(const struct config *cfg,
+static enum session_status fail_with(const struct conf *cfg,
 				     struct counters *ctr, const char *qid,
 				     const struct session *s, const struct mta *m,
 				     enum sr_phase phase, const char *what)
@@ -380,7 +380,7 @@ static enum session_status fail_with(const struct config *cfg,
 	enum session_status st;
 
 	counters_inc(&ctr->internal_errors);
-	if (cfg->on_error == CONFIG_ON_ERROR_ACCEPT) {
+	if (cfg->on_error == CONF_ON_ERROR_ACCEPT) {
 		log_qid(LOG_ERR, qid, "internal error: %s; on_error=accept: "
 		    "continuing", what);
 		return SESSION_CONTINUE;
@@ -389,7 +389,7 @@ static enum session_status fail_with(const struct config *cfg,
 	st = SESSION_TEMPFAIL;
 	if ((unsigned)phase >= SR_PHASE__COUNT)
 		phase = SR_PHASE_OTHER;
-	norm = config_reply_fixed(cfg->tempfail[phase]);
+	norm = reply_fixed(cfg->tempfail[phase]);
 	if (norm == NULL && s != NULL)
 		norm = reply_for(s, NULL, cfg->tempfail[phase], &scratch,
 		    &rendered);
@@ -400,14 +400,14 @@ static enum session_status fail_with(const struct config *cfg,
 	return st;
 }
 
-enum session_status session_fail(const struct config *cfg,
+enum session_status session_fail(const struct conf *cfg,
 				 struct counters *ctr, const struct mta *m,
 				 enum sr_phase phase, const char *what)
 {
 	/* No session: no reply (send_reply needs one for its log lines). */
 	(void)m;
 	counters_inc(&ctr->internal_errors);
-	if (cfg->on_error == CONFIG_ON_ERROR_ACCEPT) {
+	if (cfg->on_error == CONF_ON_ERROR_ACCEPT) {
 		log_qid(LOG_ERR, NULL, "internal error at %s: %s; on_error=accept: "
 		    "continuing", sr_phase_name(phase), what);
 		return SESSION_CONTINUE;
@@ -429,7 +429,7 @@ static enum session_status internal_error(struct session *s,
 /* The quarantine reason of R: its text with values filled in, or its name. */
 static char *quarantine_reason(const struct session *s, const struct rule *r)
 {
-	const struct config_reply *rp = r->reply;
+	const struct reply *rp = r->reply;
 	struct template_values v;
 	size_t size, i;
 	char *buf;
@@ -512,7 +512,7 @@ static enum session_status apply(struct session *s, const struct mta *m,
 		return SESSION_CONTINUE;
 	}
 	st = r->action == RULE_REJECT ? SESSION_REJECT : SESSION_TEMPFAIL;
-	norm = reply_for(s, r, config_rule_reply(s->cfg, r), &scratch,
+	norm = reply_for(s, r, conf_rule_reply(s->cfg, r), &scratch,
 	    &rendered);
 	if (norm == NULL) {
 		if (rendered)
@@ -551,7 +551,7 @@ static bool on_rule_error(void *ctx, const struct rule *r, const char *why)
 {
 	const struct continue_ctx *cc = ctx;
 	const struct session *s = cc->s;
-	bool go_on = s->cfg->on_error == CONFIG_ON_ERROR_ACCEPT;
+	bool go_on = s->cfg->on_error == CONF_ON_ERROR_ACCEPT;
 
 	if (go_on)	/* else counted where the tempfail is answered */
 		counters_inc(&s->ctr->internal_errors);
@@ -642,7 +642,7 @@ static void audit_rejected(struct session *s, const struct mta *m,
 	const char *host = m->ops->getsymval(m->ctx, "{rcpt_host}");
 	const char *addr = m->ops->getsymval(m->ctx, "{rcpt_addr}");
 	char to[2 * SESSION_LOG_VALUE_MAX], reply[600], diags[1500];
-	struct audit_reply *a;
+	struct mtareject *a;
 	size_t i, o = 0;
 
 	if ((a = malloc(sizeof(*a))) == NULL) {
@@ -652,7 +652,7 @@ static void audit_rejected(struct session *s, const struct mta *m,
 	}
 	log_field(to, sizeof(to), rcpt != NULL ? rcpt : "",
 	    rcpt != NULL ? strnlen(rcpt, SESSION_LOG_VALUE_MAX) : 0);
-	if (audit_mta_reject(host, addr, rcpt, s->cfg->utf8, a) != 0) {
+	if (mtareject_check(host, addr, rcpt, s->cfg->utf8, a) != 0) {
 		log_qid(LOG_INFO, s->qid, "audit: mta rejected to=%s; the MTA "
 		    "exposed no reply", to);
 		free(a);

@@ -53,18 +53,18 @@ struct session;
  * A new session on CFG (the session takes over one reference), counting
  * into CTR. NULL when memory ran out (CFG's reference is then dropped).
  */
-struct session *session_new(struct config *cfg, struct counters *ctr);
+struct session *session_new(struct conf *cfg, struct counters *ctr);
 void session_free(struct session *s);
 
 /* The configuration the session runs on. */
-const struct config *session_config(const struct session *s);
+const struct conf *session_config(const struct session *s);
 
 /*
  * The verdict for an internal failure before a session exists (no
  * memory for one): on_error of CFG, with the tempfail reply when one can
  * be set. Logs the failure.
  */
-enum session_status session_fail(const struct config *cfg,
+enum session_status session_fail(const struct conf *cfg,
 				 struct counters *ctr, const struct mta *m,
 				 enum sr_phase phase, const char *what);
 

@@ -53,7 +53,7 @@ static const char *write_conf(const char *text)
 }
 
 /* All error lines joined by "\n", with PATH replaced by "F". */
-static char *joined(const struct config_errors *e, const char *path)
+static char *joined(const struct conf_errors *e, const char *path)
 {
 	size_t i, len = 1, plen = strlen(path);
 	char *out, *p;
@@ -77,16 +77,16 @@ static char *joined(const struct config_errors *e, const char *path)
 }
 
 /* Load TEXT; expect success (ERR NULL) or exactly the error lines ERR. */
-static struct config *load_text(const char *text, const char *err)
+static struct conf *load_text(const char *text, const char *err)
 {
 	const char *path = write_conf(text);
-	struct config_errors e;
-	struct config *cfg = NULL;
+	struct conf_errors e;
+	struct conf *cfg = NULL;
 	char *got;
 	int rc;
 
-	config_errors_init(&e);
-	rc = config_load(path, &cfg, &e);
+	conf_errors_init(&e);
+	rc = conf_load(path, &cfg, &e);
 	got = joined(&e, path);
 	if (err == NULL) {
 		ck_assert_msg(rc == 0 && cfg != NULL, "unexpected errors:\n%s", got);
@@ -95,7 +95,7 @@ static struct config *load_text(const char *text, const char *err)
 		ck_assert_msg(strcmp(got, err) == 0, "expected:\n%s\ngot:\n%s", err, got);
 	}
 	free(got);
-	config_errors_free(&e);
+	conf_errors_free(&e);
 	return cfg;
 }
 
@@ -290,17 +290,17 @@ END_TEST
 
 START_TEST(test_missing_file)
 {
-	struct config_errors e;
-	struct config *cfg = NULL;
+	struct conf_errors e;
+	struct conf *cfg = NULL;
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/none.conf", tmpdir);
-	config_errors_init(&e);
-	ck_assert_int_eq(config_load(path, &cfg, &e), -1);
+	conf_errors_init(&e);
+	ck_assert_int_eq(conf_load(path, &cfg, &e), -1);
 	ck_assert_ptr_null(cfg);
 	ck_assert_uint_eq(e.n, 1);
 	ck_assert_str_eq(strstr(e.lines[0], "none.conf"), "none.conf: cannot read the file");
-	config_errors_free(&e);
+	conf_errors_free(&e);
 }
 END_TEST
 
@@ -308,12 +308,12 @@ END_TEST
 
 START_TEST(test_defaults)
 {
-	struct config_errors e;
-	struct config *cfg = NULL;
+	struct conf_errors e;
+	struct conf *cfg = NULL;
 	const struct sr_normalized *n;
 
-	config_errors_init(&e);
-	ck_assert_int_eq(config_load(NULL, &cfg, &e), 0);
+	conf_errors_init(&e);
+	ck_assert_int_eq(conf_load(NULL, &cfg, &e), 0);
 	ck_assert_uint_eq(e.n, 0);
 	ck_assert_ptr_null(cfg->file);
 	ck_assert_str_eq(cfg->socket, "inet:8891@localhost");
@@ -321,33 +321,33 @@ START_TEST(test_defaults)
 	ck_assert(!cfg->socket_mode_set);
 	ck_assert_int_eq(cfg->log_facility, LOG_MAIL);
 	ck_assert_int_eq(cfg->log_level, LOG_INFO);
-	ck_assert_int_eq(cfg->on_error, CONFIG_ON_ERROR_TEMPFAIL);
+	ck_assert_int_eq(cfg->on_error, CONF_ON_ERROR_TEMPFAIL);
 	ck_assert(cfg->audit_mta_rejects);
 	ck_assert(!cfg->utf8);
 	ck_assert_uint_eq(cfg->rules.nrules, 0);
 	ck_assert_uint_eq(rules_phases_needed(&cfg->rules), 0);
-	n = config_reply_fixed(cfg->reject[SR_PHASE_RCPT]);
+	n = reply_fixed(cfg->reject[SR_PHASE_RCPT]);
 	ck_assert_ptr_nonnull(n);
 	ck_assert_str_eq(n->wire, "550 5.7.1 Command rejected");
-	n = config_reply_fixed(cfg->tempfail[SR_PHASE_MAIL]);
+	n = reply_fixed(cfg->tempfail[SR_PHASE_MAIL]);
 	ck_assert_ptr_nonnull(n);
 	ck_assert_str_eq(n->wire, "451 4.7.1 Please try again later");
-	config_unref(cfg);
-	config_errors_free(&e);
+	conf_unref(cfg);
+	conf_errors_free(&e);
 }
 END_TEST
 
 START_TEST(test_sample)
 {
 	const char *top = getenv("top_srcdir");
-	struct config_errors e;
-	struct config *cfg = NULL;
+	struct conf_errors e;
+	struct conf *cfg = NULL;
 	char path[4096];
 	size_t i;
 
 	snprintf(path, sizeof(path), "%s/etc/smtpreply.conf", top != NULL ? top : "..");
-	config_errors_init(&e);
-	ck_assert_msg(config_load(path, &cfg, &e) == 0, "%s: %s", path,
+	conf_errors_init(&e);
+	ck_assert_msg(conf_load(path, &cfg, &e) == 0, "%s: %s", path,
 		      e.n > 0 ? e.lines[0] : "?");
 	ck_assert_uint_eq(cfg->rules.nrules, 7);
 	ck_assert_uint_eq(rules_phases_needed(&cfg->rules),
@@ -356,7 +356,7 @@ START_TEST(test_sample)
 			  (1u << RULE_PHASE_EOM));
 	for (i = 0; i < cfg->rules.nrules; i++) {
 		const struct rule *r = cfg->rules.rules[i];
-		const struct config_reply *rp = config_rule_reply(cfg, r);
+		const struct reply *rp = conf_rule_reply(cfg, r);
 
 		if (r->action == RULE_REJECT || r->action == RULE_TEMPFAIL) {
 			ck_assert_ptr_nonnull(rp);
@@ -372,8 +372,8 @@ START_TEST(test_sample)
 				 "550 5.7.1 Please use mx.example.org instead.");
 		ck_assert_uint_eq(r->reply->norm.nchanges, 0);
 	}
-	config_unref(cfg);
-	config_errors_free(&e);
+	conf_unref(cfg);
+	conf_errors_free(&e);
 }
 END_TEST
 
@@ -436,7 +436,7 @@ START_TEST(test_normalized)
 {
 	const struct nrow *row = &nrows[_i];
 	char text[1024];
-	struct config *cfg;
+	struct conf *cfg;
 	const struct rule *r;
 	const struct sr_change *c;
 
@@ -461,33 +461,33 @@ START_TEST(test_normalized)
 		}
 	} else
 		ck_assert_uint_eq(r->reply->norm.nchanges, 0);
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 
 /* Policy overrides apply to the "replies" block too, per phase. */
 START_TEST(test_policy_replies)
 {
-	struct config *cfg = load_text(
+	struct conf *cfg = load_text(
 		"normalize = { default_enhanced = ( { code = 451; enhanced = \"4.3.0\"; } ); };\n"
 		"replies = { tempfail = \"451 Busy\"; reject = \"550 5.1.1 No such user\"; };\n",
 		NULL);
 
-	ck_assert_str_eq(config_reply_fixed(cfg->tempfail[SR_PHASE_RCPT])->wire,
+	ck_assert_str_eq(reply_fixed(cfg->tempfail[SR_PHASE_RCPT])->wire,
 			 "451 4.3.0 Busy");
-	ck_assert_str_eq(config_reply_fixed(cfg->reject[SR_PHASE_RCPT])->wire,
+	ck_assert_str_eq(reply_fixed(cfg->reject[SR_PHASE_RCPT])->wire,
 			 "550 5.1.1 No such user");
-	ck_assert_str_eq(config_reply_fixed(cfg->reject[SR_PHASE_MAIL])->wire,
+	ck_assert_str_eq(reply_fixed(cfg->reject[SR_PHASE_MAIL])->wire,
 			 "550 5.1.0 No such user");
-	ck_assert_str_eq(config_reply_fixed(cfg->reject[SR_PHASE_CONNECT])->wire,
+	ck_assert_str_eq(reply_fixed(cfg->reject[SR_PHASE_CONNECT])->wire,
 			 "550 5.0.0 No such user");
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 
 START_TEST(test_settings)
 {
-	struct config *cfg = load_text(
+	struct conf *cfg = load_text(
 		"socket = \"unix:/run/smtpreply/milter.sock\";\nuser = \"smtpreply\";\n"
 		"group = \"postfix\";\nsocket_mode = \"0660\";\npidfile = \"/run/x.pid\";\n"
 		"log = { facility = \"local3\"; level = \"debug\"; };\non_error = \"accept\";\n"
@@ -501,17 +501,17 @@ START_TEST(test_settings)
 	ck_assert_str_eq(cfg->pidfile, "/run/x.pid");
 	ck_assert_int_eq(cfg->log_facility, LOG_LOCAL3);
 	ck_assert_int_eq(cfg->log_level, LOG_DEBUG);
-	ck_assert_int_eq(cfg->on_error, CONFIG_ON_ERROR_ACCEPT);
+	ck_assert_int_eq(cfg->on_error, CONF_ON_ERROR_ACCEPT);
 	ck_assert(!cfg->audit_mta_rejects);
 	ck_assert(cfg->utf8);
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 
 /* Rules keep file order, conditions and the default replies. */
 START_TEST(test_rules_loaded)
 {
-	struct config *cfg = load_text(
+	struct conf *cfg = load_text(
 		"rules = (\n"
 		" { name = \"a\"; phase = \"connect\"; client = ( \"192.0.2.0/24\", \"2001:db8::/32\" );"
 		" action = \"tempfail\"; },\n"
@@ -519,7 +519,7 @@ START_TEST(test_rules_loaded)
 		" { name = \"c\"; phase = \"eom\"; action = \"quarantine\"; reply = \"held ${queue_id}\"; },\n"
 		" { name = \"d\"; phase = \"eom\"; action = \"discard\"; }\n);\n", NULL);
 	const struct rule *r;
-	const struct config_reply *rp;
+	const struct reply *rp;
 	struct rules_session s;
 	struct template_values v = { { [TEMPLATE_QUEUE_ID] = "Q1\r\n%" } };
 	char buf[64];
@@ -528,23 +528,23 @@ START_TEST(test_rules_loaded)
 	ck_assert_str_eq(cfg->rules.rules[0]->name, "a");
 	ck_assert_uint_eq(cfg->rules.rules[0]->nclients, 2);
 	ck_assert_uint_eq(cfg->rules.rules[0]->line, 2);
-	rp = config_rule_reply(cfg, cfg->rules.rules[0]);
+	rp = conf_rule_reply(cfg, cfg->rules.rules[0]);
 	/* a reply at connect is sent at MAIL (rule_phase_sr) */
 	ck_assert_ptr_eq(rp, cfg->tempfail[SR_PHASE_MAIL]);
-	rp = config_rule_reply(cfg, cfg->rules.rules[1]);
+	rp = conf_rule_reply(cfg, cfg->rules.rules[1]);
 	ck_assert_ptr_eq(rp, cfg->reject[SR_PHASE_RCPT]);
-	rp = config_rule_reply(cfg, cfg->rules.rules[2]);
+	rp = conf_rule_reply(cfg, cfg->rules.rules[2]);
 	ck_assert(rp->is_reason);
-	ck_assert_ptr_null(config_reply_fixed(rp));
+	ck_assert_ptr_null(reply_fixed(rp));
 	template_expand(&rp->tmpl, &v, buf, sizeof(buf), NULL);
 	ck_assert_str_eq(buf, "held Q1???");
-	ck_assert_ptr_null(config_rule_reply(cfg, cfg->rules.rules[3]));
+	ck_assert_ptr_null(conf_rule_reply(cfg, cfg->rules.rules[3]));
 
 	memset(&s, 0, sizeof(s));
 	s.rcpt = "<X@example.org>";
 	ck_assert_int_eq(rules_match(&cfg->rules, RULE_PHASE_RCPT, &s, NULL, NULL, &r), 1);
 	ck_assert_str_eq(r->name, "b");
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 
@@ -552,7 +552,7 @@ END_TEST
 
 START_TEST(test_render)
 {
-	struct config *cfg = load_text(
+	struct conf *cfg = load_text(
 		"rules = ( { name = \"r\"; phase = \"mail\"; sender = \"//\"; action = \"reject\";\n"
 		"  reply = \"550 4.1.1 Sender ${sender} refused by ${rule}\"; } );\n", NULL);
 	const struct rule *r = rule_set_find(&cfg->rules, "r");
@@ -564,9 +564,9 @@ START_TEST(test_render)
 	/* At load: variables left as written, class fixed, phase fitted. */
 	ck_assert_str_eq(r->reply->norm.wire, "550 5.1.0 Sender ${sender} refused by ${rule}");
 	ck_assert_ptr_nonnull(find_change(&r->reply->norm, SR_D_ENHANCED_CLASS_MISMATCH));
-	ck_assert_ptr_null(config_reply_fixed(r->reply));
+	ck_assert_ptr_null(reply_fixed(r->reply));
 
-	ck_assert_int_eq(config_reply_render(cfg, r->reply, &v, &out), 0);
+	ck_assert_int_eq(reply_render(cfg, r->reply, &v, &out), 0);
 	ck_assert_str_eq(out.wire, "550 5.1.0 Sender <a@b>??250 2.0.0 OK 100? refused by r");
 	ck_assert_uint_eq(out.nlines, 1);
 	sr_normalized_release(&out);
@@ -577,7 +577,7 @@ START_TEST(test_render)
 	memset(big, 'x', 10 * 1024);
 	big[10 * 1024] = '\0';
 	v.v[TEMPLATE_SENDER] = big;
-	ck_assert_int_eq(config_reply_render(cfg, r->reply, &v, &out), 0);
+	ck_assert_int_eq(reply_render(cfg, r->reply, &v, &out), 0);
 	ck_assert_uint_eq(out.nlines, 1);
 	ck_assert_ptr_nonnull(strstr(out.wire, "xxx... refused by r"));
 	ck_assert_uint_lt(out.wire_len, 512);
@@ -585,41 +585,41 @@ START_TEST(test_render)
 	free(big);
 
 	/* NULL values expand to nothing. */
-	ck_assert_int_eq(config_reply_render(cfg, r->reply, NULL, &out), 0);
+	ck_assert_int_eq(reply_render(cfg, r->reply, NULL, &out), 0);
 	ck_assert_str_eq(out.wire, "550 5.1.0 Sender  refused by");
 	sr_normalized_release(&out);
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 
 /* A value that looks like an enhanced code cannot change the class. */
 START_TEST(test_render_enhanced_value)
 {
-	struct config *cfg = load_text(
+	struct conf *cfg = load_text(
 		"rules = ( { name = \"r\"; phase = \"rcpt\"; action = \"tempfail\";\n"
 		"  reply = \"451 ${rcpt} later\"; } );\n", NULL);
 	const struct rule *r = rule_set_find(&cfg->rules, "r");
 	struct template_values v = { { [TEMPLATE_RCPT] = "5.7.1" } };
 	struct sr_normalized out;
 
-	ck_assert_int_eq(config_reply_render(cfg, r->reply, &v, &out), 0);
+	ck_assert_int_eq(reply_render(cfg, r->reply, &v, &out), 0);
 	ck_assert_int_eq(out.code[0], '4');
 	ck_assert_int_eq(out.enhanced[0], '4');
 	sr_normalized_release(&out);
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 
 START_TEST(test_refcount)
 {
-	struct config *cfg = load_text("", NULL);
+	struct conf *cfg = load_text("", NULL);
 
-	ck_assert_ptr_eq(config_ref(cfg), cfg);
+	ck_assert_ptr_eq(conf_ref(cfg), cfg);
 	ck_assert_uint_eq(atomic_load(&cfg->refs), 2);
-	config_unref(cfg);
+	conf_unref(cfg);
 	ck_assert_uint_eq(atomic_load(&cfg->refs), 1);
-	config_unref(cfg);
-	config_unref(NULL);
+	conf_unref(cfg);
+	conf_unref(NULL);
 }
 END_TEST
 

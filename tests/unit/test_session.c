@@ -18,11 +18,11 @@
 #include <check.h>
 #include <libmilter/mfapi.h>
 
-#include "audit.h"
 #include "conf.h"
 #include "counters.h"
 #include "log.h"
 #include "milter.h"
+#include "mtareject.h"
 #include "session.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
@@ -128,10 +128,10 @@ static void teardown(void)
 	rmdir(tmpdir);
 }
 
-static struct config *load(const char *text)
+static struct conf *load(const char *text)
 {
-	struct config_errors errs;
-	struct config *cfg = NULL;
+	struct conf_errors errs;
+	struct conf *cfg = NULL;
 	char path[128];
 	FILE *f;
 
@@ -140,11 +140,11 @@ static struct config *load(const char *text)
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
 	ck_assert_int_eq(fclose(f), 0);
-	config_errors_init(&errs);
-	if (config_load(path, &cfg, &errs) != 0)
+	conf_errors_init(&errs);
+	if (conf_load(path, &cfg, &errs) != 0)
 		ck_abort_msg("configuration does not load: %s\n%s",
 			     errs.n > 0 ? errs.lines[0] : "?", text);
-	config_errors_free(&errs);
+	conf_errors_free(&errs);
 	return cfg;
 }
 
@@ -546,19 +546,19 @@ END_TEST
 
 START_TEST(fail_answers_on_error)
 {
-	struct config *cfg = load("on_error = \"accept\";\n");
+	struct conf *cfg = load("on_error = \"accept\";\n");
 	struct recorder rec;
 	struct mta m = { &rec_ops, &rec };
 
 	memset(&rec, 0, sizeof(rec));
 	ck_assert_int_eq(session_fail(cfg, &ctr, &m, SR_PHASE_RCPT, "test"),
 			 SESSION_CONTINUE);
-	config_unref(cfg);
+	conf_unref(cfg);
 	cfg = load("on_error = \"tempfail\";\n");
 	ck_assert_int_eq(session_fail(cfg, &ctr, &m, SR_PHASE_RCPT, "test"),
 			 SESSION_TEMPFAIL);
 	ck_assert_int_eq(rec.nreplies, 0);
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 
@@ -589,11 +589,11 @@ static const struct audit_row audit_rows[] = {
 START_TEST(audit_mta_replies)
 {
 	const struct audit_row *row = &audit_rows[_i];
-	struct audit_reply a;
+	struct mtareject a;
 	char ids[256] = "";
 	size_t i;
 
-	ck_assert_int_eq(audit_mta_reject(row->host, row->addr, "<u@x>", false, &a), 0);
+	ck_assert_int_eq(mtareject_check(row->host, row->addr, "<u@x>", false, &a), 0);
 	ck_assert_int_eq(a.has_code, row->has_code);
 	ck_assert_int_eq(a.code, row->code);
 	for (i = 0; i < a.chk.ndiags; i++) {
@@ -609,19 +609,19 @@ END_TEST
 
 START_TEST(audit_nothing)
 {
-	struct audit_reply a;
+	struct mtareject a;
 
-	ck_assert_int_eq(audit_mta_reject(NULL, NULL, NULL, false, &a), -1);
-	ck_assert_int_eq(audit_mta_reject("", "", "<u@x>", false, &a), -1);
+	ck_assert_int_eq(mtareject_check(NULL, NULL, NULL, false, &a), -1);
+	ck_assert_int_eq(mtareject_check("", "", "<u@x>", false, &a), -1);
 	/* sendmail, a reject without a reply: {rcpt_addr} is the recipient */
-	ck_assert_int_eq(audit_mta_reject("5.7.1", "odd5", "<odd5@localhost>",
+	ck_assert_int_eq(mtareject_check("5.7.1", "odd5", "<odd5@localhost>",
 					  false, &a), -1);
-	ck_assert_int_eq(audit_mta_reject("5.7.1", "|/bin/true", "<|/bin/true>",
+	ck_assert_int_eq(mtareject_check("5.7.1", "|/bin/true", "<|/bin/true>",
 					  false, &a), -1);
-	ck_assert_int_eq(audit_mta_reject(NULL, "odd5@localhost",
+	ck_assert_int_eq(mtareject_check(NULL, "odd5@localhost",
 					  "<odd5@localhost>", false, &a), -1);
 	/* text that only starts like the recipient is a reply */
-	ck_assert_int_eq(audit_mta_reject("5.1.1", "odd5 is unknown",
+	ck_assert_int_eq(mtareject_check("5.1.1", "odd5 is unknown",
 					  "<odd5@localhost>", false, &a), 0);
 }
 END_TEST
@@ -683,7 +683,7 @@ static const struct flags_row flags_rows[] = {
 START_TEST(protocol_flags)
 {
 	const struct flags_row *row = &flags_rows[_i];
-	struct config *cfg = load(row->conf);
+	struct conf *cfg = load(row->conf);
 	unsigned long all = 0x001fffffUL, f;
 
 	f = milter_protocol_flags(cfg, all);
@@ -694,7 +694,7 @@ START_TEST(protocol_flags)
 	/* nothing the MTA did not offer */
 	f = milter_protocol_flags(cfg, SMFIP_NOBODY);
 	ck_assert_uint_eq(f, SMFIP_NOBODY);
-	config_unref(cfg);
+	conf_unref(cfg);
 }
 END_TEST
 

@@ -5,8 +5,8 @@
  * terminal their control bytes are escaped, so that a reply cannot move
  * the cursor, clear the screen or forge an output line.
  */
-#ifndef SMTPREPLY_SHOW_H
-#define SMTPREPLY_SHOW_H
+#ifndef SMTPREPLY_CLI_SHOW_H
+#define SMTPREPLY_CLI_SHOW_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -22,4 +22,4 @@
  */
 void put_printable(FILE *fp, const char *s, size_t len, unsigned how);
 
-#endif /* SMTPREPLY_SHOW_H */
+#endif /* SMTPREPLY_CLI_SHOW_H */

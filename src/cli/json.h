@@ -20,8 +20,8 @@
  *   json_string(&w, buf, len);
  *   json_end_object(&w);
  */
-#ifndef SMTPREPLY_JSON_H
-#define SMTPREPLY_JSON_H
+#ifndef SMTPREPLY_CLI_JSON_H
+#define SMTPREPLY_CLI_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,4 +70,4 @@ bool json_ok(const struct json_writer *w);
  */
 void json_write_string(FILE *fp, const char *s, size_t len);
 
-#endif /* SMTPREPLY_JSON_H */
+#endif /* SMTPREPLY_CLI_JSON_H */

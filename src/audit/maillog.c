@@ -1,5 +1,5 @@
 /*
- * logline.c - recognizers for the reply lines of Postfix, sendmail, Exim.
+ * maillog.c - recognizers for the reply lines of Postfix, sendmail, Exim.
  *
  * A line is split into timestamp, host, tag ("postfix/smtpd[123]") and
  * message; the tag picks the recognizer, which then looks for its marker
@@ -27,7 +27,7 @@
 
 #include <smtpreply/text.h>
 
-#include "logline.h"
+#include "maillog.h"
 
 static bool is_digit(char c)
 {
@@ -253,21 +253,21 @@ static const char *after_qid(const char *m, size_t len, size_t *rest)
 	return m + i + 2;
 }
 
-static enum log_phase phase_word(const char *w, size_t n)
+static enum maillog_phase phase_word(const char *w, size_t n)
 {
 	if (tag_is(w, n, "RCPT"))
-		return LOG_PHASE_RCPT;
+		return MAILLOG_PHASE_RCPT;
 	if (tag_is(w, n, "MAIL"))
-		return LOG_PHASE_MAIL;
+		return MAILLOG_PHASE_MAIL;
 	if (tag_is(w, n, "CONNECT"))
-		return LOG_PHASE_CONNECT;
+		return MAILLOG_PHASE_CONNECT;
 	if (tag_is(w, n, "EHLO") || tag_is(w, n, "HELO"))
-		return LOG_PHASE_HELO;
+		return MAILLOG_PHASE_HELO;
 	if (tag_is(w, n, "DATA") || tag_is(w, n, "BDAT"))
-		return LOG_PHASE_DATA;
+		return MAILLOG_PHASE_DATA;
 	if (tag_is(w, n, "END-OF-MESSAGE"))
-		return LOG_PHASE_EOM;
-	return LOG_PHASE_NONE;
+		return MAILLOG_PHASE_EOM;
+	return MAILLOG_PHASE_NONE;
 }
 
 /*
@@ -307,7 +307,7 @@ static size_t postfix_reply_end(const char *r, size_t len)
 }
 
 /* Copy a peer "name[ip]" (or "name. [ip]", "name [ip]") into OUT. */
-static void set_peer(struct log_reply *out, const char *name, size_t nlen,
+static void set_peer(struct maillog_reply *out, const char *name, size_t nlen,
 		     const char *ip, size_t iplen)
 {
 	size_t o = 0;
@@ -322,11 +322,11 @@ static void set_peer(struct log_reply *out, const char *name, size_t nlen,
 		ip += 5;	/* sendmail's "[IPv6:2001:db8::25]" */
 		iplen -= 5;
 	}
-	if (nlen > LOG_PEER_MAX - 1)
-		nlen = LOG_PEER_MAX - 1;
+	if (nlen > MAILLOG_PEER_MAX - 1)
+		nlen = MAILLOG_PEER_MAX - 1;
 	memcpy(out->peer, name, nlen);
 	o = nlen;
-	if (ip != NULL && iplen > 0 && o + iplen + 2 < LOG_PEER_MAX) {
+	if (ip != NULL && iplen > 0 && o + iplen + 2 < MAILLOG_PEER_MAX) {
 		out->peer[o++] = '[';
 		memcpy(out->peer + o, ip, iplen);
 		o += iplen;
@@ -339,7 +339,7 @@ static void set_peer(struct log_reply *out, const char *name, size_t nlen,
 
 /* "QID: reject: PHASE from CLIENT: REPLY; from=<..." (smtpd, cleanup). */
 static bool postfix_reject(const char *m, size_t len, bool cleanup,
-			   struct log_reply *out)
+			   struct maillog_reply *out)
 {
 	const char *r, *sp, *c;
 	size_t n, k;
@@ -364,7 +364,7 @@ static bool postfix_reject(const char *m, size_t len, bool cleanup,
 			return false;
 		out->reply = c + 3;
 		out->reply_len = n - (size_t)(c + 3 - r);
-		out->phase = LOG_PHASE_EOM;
+		out->phase = MAILLOG_PHASE_EOM;
 		out->has_code = code_at(out->reply, out->reply_len);
 		return true;
 	}
@@ -396,20 +396,20 @@ static bool postfix_reject(const char *m, size_t len, bool cleanup,
 }
 
 /* "(in reply to RCPT TO command)" -> RCPT. */
-static enum log_phase in_reply_to(const char *t, size_t n)
+static enum maillog_phase in_reply_to(const char *t, size_t n)
 {
 	if (STARTS(t, n, "MAIL FROM command"))
-		return LOG_PHASE_MAIL;
+		return MAILLOG_PHASE_MAIL;
 	if (STARTS(t, n, "RCPT TO command"))
-		return LOG_PHASE_RCPT;
+		return MAILLOG_PHASE_RCPT;
 	if (STARTS(t, n, "end of DATA command"))
-		return LOG_PHASE_EOM;
+		return MAILLOG_PHASE_EOM;
 	if (STARTS(t, n, "DATA command") || STARTS(t, n, "BDAT command"))
-		return LOG_PHASE_DATA;
+		return MAILLOG_PHASE_DATA;
 	if (STARTS(t, n, "EHLO command") || STARTS(t, n, "HELO command") ||
 	    STARTS(t, n, "LHLO command"))
-		return LOG_PHASE_HELO;
-	return LOG_PHASE_NONE;
+		return MAILLOG_PHASE_HELO;
+	return MAILLOG_PHASE_NONE;
 }
 
 /*
@@ -421,7 +421,7 @@ static enum log_phase in_reply_to(const char *t, size_t n)
  * in "delivery temporarily suspended: host H ...", which repeats a reply
  * already logged for every message queued behind it.
  */
-static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
+static bool postfix_smtp(const char *m, size_t len, struct maillog_reply *out)
 {
 	static const struct {
 		const char *text;	/* before ": " */
@@ -480,7 +480,7 @@ static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
 		n--;		/* the status=...( ... ) parenthesis */
 	/* "refused to talk to me" answers the greeting, EHLO or HELO: the
 	 * log does not say which */
-	out->phase = LOG_PHASE_NONE;
+	out->phase = MAILLOG_PHASE_NONE;
 	t = FIND_LAST(r, n, " (in reply to ");
 	if (t != NULL) {
 		out->phase = in_reply_to(t + 14, n - (size_t)(t + 14 - r));
@@ -489,7 +489,7 @@ static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
 	out->reply = r;
 	out->reply_len = n;
 	out->has_code = true;
-	out->dir = LOG_DIR_REMOTE;
+	out->dir = MAILLOG_DIR_REMOTE;
 	br = memchr(h, '[', (size_t)(mk - h));
 	if (br != NULL && mk[-1] == ']')
 		set_peer(out, h, (size_t)(br - h), br + 1, (size_t)(mk - br - 2));
@@ -500,7 +500,7 @@ static bool postfix_smtp(const char *m, size_t len, struct log_reply *out)
 
 /* ---- sendmail ----------------------------------------------------------- */
 
-static enum log_phase sendmail_phase(const char *m, size_t len)
+static enum maillog_phase sendmail_phase(const char *m, size_t len)
 {
 	const char *mil = FIND(m, len, "Milter: ");
 
@@ -509,39 +509,39 @@ static enum log_phase sendmail_phase(const char *m, size_t len)
 		const char *w = mil + 8;
 
 		if (STARTS(w, n, "from="))
-			return LOG_PHASE_MAIL;
+			return MAILLOG_PHASE_MAIL;
 		if (STARTS(w, n, "to="))
-			return LOG_PHASE_RCPT;
+			return MAILLOG_PHASE_RCPT;
 		if (STARTS(w, n, "data"))
-			return LOG_PHASE_EOM;
+			return MAILLOG_PHASE_EOM;
 		if (STARTS(w, n, "connect"))
-			return LOG_PHASE_CONNECT;
+			return MAILLOG_PHASE_CONNECT;
 		if (STARTS(w, n, "helo"))
-			return LOG_PHASE_HELO;
+			return MAILLOG_PHASE_HELO;
 		/* "Milter: cmd=data, reject=..." (the DATA command itself) */
 		if (STARTS(w, n, "cmd=data"))
-			return LOG_PHASE_DATA;
+			return MAILLOG_PHASE_DATA;
 		if (STARTS(w, n, "cmd=mail"))
-			return LOG_PHASE_MAIL;
+			return MAILLOG_PHASE_MAIL;
 		if (STARTS(w, n, "cmd=rcpt"))
-			return LOG_PHASE_RCPT;
+			return MAILLOG_PHASE_RCPT;
 		if (STARTS(w, n, "cmd=helo") || STARTS(w, n, "cmd=ehlo"))
-			return LOG_PHASE_HELO;
-		return LOG_PHASE_NONE;
+			return MAILLOG_PHASE_HELO;
+		return MAILLOG_PHASE_NONE;
 	}
 	if (FIND(m, len, "ruleset=check_rcpt") != NULL)
-		return LOG_PHASE_RCPT;
+		return MAILLOG_PHASE_RCPT;
 	if (FIND(m, len, "ruleset=check_mail") != NULL)
-		return LOG_PHASE_MAIL;
+		return MAILLOG_PHASE_MAIL;
 	if (FIND(m, len, "ruleset=check_relay") != NULL)
-		return LOG_PHASE_CONNECT;
+		return MAILLOG_PHASE_CONNECT;
 	if (FIND(m, len, "ruleset=check_data") != NULL)
-		return LOG_PHASE_DATA;
-	return LOG_PHASE_NONE;
+		return MAILLOG_PHASE_DATA;
+	return MAILLOG_PHASE_NONE;
 }
 
 /* "relay=mx.example.com. [192.0.2.1]" into the peer. */
-static void sendmail_peer(const char *m, size_t len, struct log_reply *out)
+static void sendmail_peer(const char *m, size_t len, struct maillog_reply *out)
 {
 	const char *r = FIND(m, len, "relay="), *e, *b, *c;
 	size_t n;
@@ -575,7 +575,7 @@ static void sendmail_peer(const char *m, size_t len, struct log_reply *out)
  * without a relay address (DNS failure) no reply was received.
  */
 static bool sendmail_dsn(const char *m, size_t len, const char *stat,
-			 size_t slen, struct log_reply *out)
+			 size_t slen, struct maillog_reply *out)
 {
 	const char *d = FIND(m, len, ", dsn="), *e, *mailer, *relay;
 	size_t dl;
@@ -588,7 +588,7 @@ static bool sendmail_dsn(const char *m, size_t len, const char *stat,
 		return false;
 	dl = (size_t)(e - d);
 	if (dl < 5 || (d[0] != '4' && d[0] != '5') || d[1] != '.' ||
-	    dl + 1 + slen > LOG_BUILT_MAX)
+	    dl + 1 + slen > MAILLOG_BUILT_MAX)
 		return false;
 	mailer = FIND(m, len, ", mailer=");
 	if (mailer == NULL)
@@ -596,14 +596,14 @@ static bool sendmail_dsn(const char *m, size_t len, const char *stat,
 	mailer += 9;
 	if (STARTS(mailer, len - (size_t)(mailer - m), "local,") ||
 	    STARTS(mailer, len - (size_t)(mailer - m), "prog,"))
-		out->dir = LOG_DIR_LOCAL;
+		out->dir = MAILLOG_DIR_LOCAL;
 	else {
 		relay = FIND(m, len, "relay=");
 		if (relay == NULL || (e = memchr(relay, ',', len -
 		    (size_t)(relay - m))) == NULL || memchr(relay, '[',
 		    (size_t)(e - relay)) == NULL)
 			return false;
-		out->dir = LOG_DIR_REMOTE;
+		out->dir = MAILLOG_DIR_REMOTE;
 		sendmail_peer(m, len, out);
 	}
 	memcpy(out->built, d, dl);
@@ -615,7 +615,7 @@ static bool sendmail_dsn(const char *m, size_t len, const char *stat,
 	return true;
 }
 
-static bool sendmail_line(const char *m, size_t len, struct log_reply *out)
+static bool sendmail_line(const char *m, size_t len, struct maillog_reply *out)
 {
 	const char *p, *s;
 	size_t n;
@@ -656,7 +656,7 @@ static bool sendmail_line(const char *m, size_t len, struct log_reply *out)
 		out->reply = s;
 		out->reply_len = n;
 		out->has_code = true;
-		out->dir = LOG_DIR_REMOTE;
+		out->dir = MAILLOG_DIR_REMOTE;
 		sendmail_peer(m, len, out);
 		return true;
 	}
@@ -665,25 +665,25 @@ static bool sendmail_line(const char *m, size_t len, struct log_reply *out)
 
 /* ---- Exim --------------------------------------------------------------- */
 
-static enum log_phase exim_phase(const char *a, size_t n)
+static enum maillog_phase exim_phase(const char *a, size_t n)
 {
 	if (STARTS(a, n, "RCPT TO"))
-		return LOG_PHASE_RCPT;
+		return MAILLOG_PHASE_RCPT;
 	if (STARTS(a, n, "MAIL FROM"))
-		return LOG_PHASE_MAIL;
+		return MAILLOG_PHASE_MAIL;
 	if (STARTS(a, n, "end of data"))
-		return LOG_PHASE_EOM;
+		return MAILLOG_PHASE_EOM;
 	if (STARTS(a, n, "DATA") || STARTS(a, n, "pipelined DATA"))
-		return LOG_PHASE_DATA;
+		return MAILLOG_PHASE_DATA;
 	if (STARTS(a, n, "initial connection"))
-		return LOG_PHASE_CONNECT;
+		return MAILLOG_PHASE_CONNECT;
 	if (STARTS(a, n, "EHLO") || STARTS(a, n, "HELO"))
-		return LOG_PHASE_HELO;
+		return MAILLOG_PHASE_HELO;
 	if (STARTS(a, n, "pipelined RCPT"))
-		return LOG_PHASE_RCPT;
+		return MAILLOG_PHASE_RCPT;
 	if (STARTS(a, n, "pipelined MAIL"))
-		return LOG_PHASE_MAIL;
-	return LOG_PHASE_NONE;
+		return MAILLOG_PHASE_MAIL;
+	return MAILLOG_PHASE_NONE;
 }
 
 /*
@@ -691,7 +691,7 @@ static enum log_phase exim_phase(const char *a, size_t n)
  * "H=(helo) [ip] F=<a> rejected RCPT <b>: 550 5.7.1 text",
  * "... rejected after DATA: 550 ...". Without a code they are no reply.
  */
-static bool exim_local(const char *m, size_t len, struct log_reply *out)
+static bool exim_local(const char *m, size_t len, struct maillog_reply *out)
 {
 	const char *p = FIND(m, len, " rejected "), *w, *r;
 	size_t n;
@@ -701,15 +701,15 @@ static bool exim_local(const char *m, size_t len, struct log_reply *out)
 	w = p + 10;
 	n = len - (size_t)(w - m);
 	if (STARTS(w, n, "RCPT "))
-		out->phase = LOG_PHASE_RCPT;
+		out->phase = MAILLOG_PHASE_RCPT;
 	else if (STARTS(w, n, "MAIL "))
-		out->phase = LOG_PHASE_MAIL;
+		out->phase = MAILLOG_PHASE_MAIL;
 	else if (STARTS(w, n, "after DATA"))
-		out->phase = LOG_PHASE_EOM;
+		out->phase = MAILLOG_PHASE_EOM;
 	else if (STARTS(w, n, "EHLO") || STARTS(w, n, "HELO"))
-		out->phase = LOG_PHASE_HELO;
+		out->phase = MAILLOG_PHASE_HELO;
 	else if (STARTS(w, n, "connection"))
-		out->phase = LOG_PHASE_CONNECT;
+		out->phase = MAILLOG_PHASE_CONNECT;
 	else
 		return false;
 	for (r = w; (r = FIND(r, n - (size_t)(r - w), ": ")) != NULL; r += 2)
@@ -720,11 +720,11 @@ static bool exim_local(const char *m, size_t len, struct log_reply *out)
 	out->reply = r + 2;
 	out->reply_len = len - (size_t)(out->reply - m);
 	out->has_code = true;
-	out->dir = LOG_DIR_LOCAL;
+	out->dir = MAILLOG_DIR_LOCAL;
 	return true;
 }
 
-static bool exim_line(const char *m, size_t len, struct log_reply *out)
+static bool exim_line(const char *m, size_t len, struct maillog_reply *out)
 {
 	static const char marker[] = "SMTP error from remote mail server after ";
 	const char *p = FIND(m, len, marker), *a, *r, *h, *e, *b;
@@ -744,7 +744,7 @@ static bool exim_line(const char *m, size_t len, struct log_reply *out)
 	out->reply = r + 2;
 	out->reply_len = len - (size_t)(out->reply - m);
 	out->has_code = true;
-	out->dir = LOG_DIR_REMOTE;
+	out->dir = MAILLOG_DIR_REMOTE;
 	/* Exim up to 4.7x: "...: host NAME [IP]: 550 ..." inside the text */
 	h = FIND(a, (size_t)(r - a), ": host ");
 	if (h != NULL) {
@@ -789,41 +789,41 @@ static bool exim_line(const char *m, size_t len, struct log_reply *out)
 
 /* ---- the entry point ---------------------------------------------------- */
 
-bool log_parse_line(const char *line, size_t len, struct log_reply *out)
+bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out)
 {
 	struct header h;
 	bool ok;
 
 	if (!parse_header(line, len, &h))
 		return false;
-	memset(out, 0, offsetof(struct log_reply, peer));
+	memset(out, 0, offsetof(struct maillog_reply, peer));
 	out->peer[0] = '\0';
-	out->dir = LOG_DIR_LOCAL;
+	out->dir = MAILLOG_DIR_LOCAL;
 	out->stamp = h.stamp;
 	out->stamp_len = h.stamp_len;
 	if (h.exim_native) {
-		out->source = LOG_SRC_EXIM;
+		out->source = MAILLOG_SRC_EXIM;
 		return exim_line(h.msg, h.msg_len, out);
 	}
 	switch (classify_tag(h.tag, h.tag_len)) {
 	case TAG_POSTFIX_SMTPD:
-		out->source = LOG_SRC_POSTFIX_SMTPD;
+		out->source = MAILLOG_SRC_POSTFIX_SMTPD;
 		ok = postfix_reject(h.msg, h.msg_len, false, out);
 		break;
 	case TAG_POSTFIX_CLEANUP:
-		out->source = LOG_SRC_POSTFIX_CLEANUP;
+		out->source = MAILLOG_SRC_POSTFIX_CLEANUP;
 		ok = postfix_reject(h.msg, h.msg_len, true, out);
 		break;
 	case TAG_POSTFIX_SMTP:
-		out->source = LOG_SRC_POSTFIX_SMTP;
+		out->source = MAILLOG_SRC_POSTFIX_SMTP;
 		ok = postfix_smtp(h.msg, h.msg_len, out);
 		break;
 	case TAG_SENDMAIL:
-		out->source = LOG_SRC_SENDMAIL;
+		out->source = MAILLOG_SRC_SENDMAIL;
 		ok = sendmail_line(h.msg, h.msg_len, out);
 		break;
 	case TAG_EXIM:
-		out->source = LOG_SRC_EXIM;
+		out->source = MAILLOG_SRC_EXIM;
 		ok = exim_line(h.msg, h.msg_len, out);
 		break;
 	default:
@@ -838,36 +838,36 @@ bool log_parse_line(const char *line, size_t len, struct log_reply *out)
 
 /* ---- names, phases ---------------------------------------------------------- */
 
-static const char *const phase_names[LOG_PHASE__COUNT] = {
+static const char *const phase_names[MAILLOG_PHASE__COUNT] = {
 	"-", "CONNECT", "HELO", "MAIL", "RCPT", "DATA", "END-OF-MESSAGE"
 };
 
-const char *log_phase_name(enum log_phase p)
+const char *maillog_phase_name(enum maillog_phase p)
 {
-	return (unsigned)p < LOG_PHASE__COUNT ? phase_names[p] : "-";
+	return (unsigned)p < MAILLOG_PHASE__COUNT ? phase_names[p] : "-";
 }
 
-const char *log_direction_name(enum log_direction d)
+const char *maillog_direction_name(enum maillog_direction d)
 {
-	return d == LOG_DIR_REMOTE ? "remote" : "local";
+	return d == MAILLOG_DIR_REMOTE ? "remote" : "local";
 }
 
-enum sr_phase log_phase_sr(enum log_phase p)
+enum sr_phase maillog_phase_sr(enum maillog_phase p)
 {
 	switch (p) {
-	case LOG_PHASE_CONNECT:	return SR_PHASE_CONNECT;
-	case LOG_PHASE_HELO:	return SR_PHASE_HELO;
-	case LOG_PHASE_MAIL:	return SR_PHASE_MAIL;
-	case LOG_PHASE_RCPT:	return SR_PHASE_RCPT;
-	case LOG_PHASE_DATA:	return SR_PHASE_DATA;
-	case LOG_PHASE_EOM:	return SR_PHASE_EOM;
+	case MAILLOG_PHASE_CONNECT:	return SR_PHASE_CONNECT;
+	case MAILLOG_PHASE_HELO:	return SR_PHASE_HELO;
+	case MAILLOG_PHASE_MAIL:	return SR_PHASE_MAIL;
+	case MAILLOG_PHASE_RCPT:	return SR_PHASE_RCPT;
+	case MAILLOG_PHASE_DATA:	return SR_PHASE_DATA;
+	case MAILLOG_PHASE_EOM:	return SR_PHASE_EOM;
 	default:		return SR_PHASE_OTHER;
 	}
 }
 
 /* ---- multi-line replies ------------------------------------------------------- */
 
-size_t log_reply_wire(const char *reply, size_t len, char *buf, size_t size)
+size_t maillog_reply_wire(const char *reply, size_t len, char *buf, size_t size)
 {
 	size_t i = 0, o = 0;
 	bool multi = len >= 4 && code_at(reply, len) && reply[3] == '-';
@@ -952,7 +952,7 @@ static uint64_t key(int y, int mo, int d, int h, int mi, int s)
 	    (uint64_t)h) * 100 + (uint64_t)mi) * 100) + (uint64_t)s;
 }
 
-uint64_t log_time_key(const char *p, size_t len, int default_year)
+uint64_t maillog_time_key(const char *p, size_t len, int default_year)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	int mo, d;
@@ -972,7 +972,7 @@ uint64_t log_time_key(const char *p, size_t len, int default_year)
 	return 0;
 }
 
-uint64_t log_time_arg(const char *a, bool end)
+uint64_t maillog_time_arg(const char *a, bool end)
 {
 	size_t n = strlen(a);
 	int y, mo, d, h = 0, mi = 0, s = 0;

@@ -1,8 +1,8 @@
 /*
  * cmd_check.h - "smtpreply check": check and normalize SMTP replies.
  */
-#ifndef SMTPREPLY_CMD_CHECK_H
-#define SMTPREPLY_CMD_CHECK_H
+#ifndef SMTPREPLY_CLI_CMD_CHECK_H
+#define SMTPREPLY_CLI_CMD_CHECK_H
 
 /*
  * Run "smtpreply check" with ARGV[0] = "check" and its options and
@@ -12,4 +12,4 @@
  */
 int cmd_check(int argc, char **argv);
 
-#endif /* SMTPREPLY_CMD_CHECK_H */
+#endif /* SMTPREPLY_CLI_CMD_CHECK_H */

@@ -1,8 +1,8 @@
 /*
  * cmd_audit.h - "smtpreply audit": audit a mail server's replies from its logs.
  */
-#ifndef SMTPREPLY_CMD_AUDIT_H
-#define SMTPREPLY_CMD_AUDIT_H
+#ifndef SMTPREPLY_AUDIT_CMD_AUDIT_H
+#define SMTPREPLY_AUDIT_CMD_AUDIT_H
 
 /*
  * Run "smtpreply audit" with ARGV[0] = "audit", its options and files.
@@ -12,4 +12,4 @@
  */
 int cmd_audit(int argc, char **argv);
 
-#endif /* SMTPREPLY_CMD_AUDIT_H */
+#endif /* SMTPREPLY_AUDIT_CMD_AUDIT_H */

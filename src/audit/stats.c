@@ -1,15 +1,15 @@
 /*
- * auditstat.c - check each logged reply with the engine and count it.
+ * stats.c - check each logged reply with the engine and count it.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "auditstat.h"
+#include "stats.h"
 
-#define PEER_SLOTS (2 * AUDIT_PEERS_MAX)
+#define PEER_SLOTS (2 * STATS_PEERS_MAX)
 
-void audit_stats_init(struct audit_stats *st, bool utf8)
+void stats_init(struct stats *st, bool utf8)
 {
 	memset(st, 0, sizeof(*st));
 	st->utf8 = utf8;
@@ -26,7 +26,7 @@ static uint32_t hash(const char *s)
 	return h;
 }
 
-static void index_put(struct audit_stats *st, size_t i)
+static void index_put(struct stats *st, size_t i)
 {
 	uint32_t slot = hash(st->peers[i].name) & (PEER_SLOTS - 1);
 
@@ -35,12 +35,12 @@ static void index_put(struct audit_stats *st, size_t i)
 	st->peer_index[slot] = (short)(i + 1);
 }
 
-static struct audit_peer *peer_find(struct audit_stats *st, const char *name)
+static struct stats_peer *peer_find(struct stats *st, const char *name)
 {
 	uint32_t slot = hash(name) & (PEER_SLOTS - 1);
 
 	while (st->peer_index[slot] != 0) {
-		struct audit_peer *p = &st->peers[st->peer_index[slot] - 1];
+		struct stats_peer *p = &st->peers[st->peer_index[slot] - 1];
 
 		if (strcmp(p->name, name) == 0)
 			return p;
@@ -49,16 +49,16 @@ static struct audit_peer *peer_find(struct audit_stats *st, const char *name)
 	return NULL;
 }
 
-static void peer_count(struct audit_stats *st, const char *name)
+static void peer_count(struct stats *st, const char *name)
 {
-	struct audit_peer *p = peer_find(st, name), *min;
+	struct stats_peer *p = peer_find(st, name), *min;
 	size_t i;
 
 	if (p != NULL) {
 		p->bad++;
 		return;
 	}
-	if (st->npeers < AUDIT_PEERS_MAX) {
+	if (st->npeers < STATS_PEERS_MAX) {
 		p = &st->peers[st->npeers];
 		strcpy(p->name, name);
 		p->bad = 1;
@@ -81,18 +81,18 @@ static void peer_count(struct audit_stats *st, const char *name)
 }
 
 /* Does peer A rank before B: more bad replies, then by name. */
-static bool ranks_before(const struct audit_peer *a, const struct audit_peer *b)
+static bool ranks_before(const struct stats_peer *a, const struct stats_peer *b)
 {
 	return a->bad > b->bad || (a->bad == b->bad && strcmp(a->name, b->name) < 0);
 }
 
-size_t audit_stats_top_peers(const struct audit_stats *st,
-			     const struct audit_peer **out, size_t n)
+size_t stats_top_peers(const struct stats *st,
+			     const struct stats_peer **out, size_t n)
 {
 	size_t k = 0, i, j;
 
 	for (i = 0; i < st->npeers; i++) {
-		const struct audit_peer *p = &st->peers[i];
+		const struct stats_peer *p = &st->peers[i];
 
 		if (k == n && (n == 0 || !ranks_before(p, out[n - 1])))
 			continue;
@@ -107,17 +107,17 @@ size_t audit_stats_top_peers(const struct audit_stats *st,
 
 /* ---- examples ------------------------------------------------------------- */
 
-static void norm_example(struct audit_example *e, const char *wire, size_t len,
+static void norm_example(struct stats_example *e, const char *wire, size_t len,
 			 const struct sr_reply *rep, const struct sr_options *o,
 			 const char *stand_in);
 
-static void add_example(struct audit_stats *st, enum sr_diag_id id,
-			const struct log_reply *r, const char *wire, size_t len,
+static void add_example(struct stats *st, enum sr_diag_id id,
+			const struct maillog_reply *r, const char *wire, size_t len,
 			const struct sr_reply *rep, const struct sr_options *o,
 			const char *stand_in)
 {
-	size_t keep = len < AUDIT_EXAMPLE_LEN ? len : AUDIT_EXAMPLE_LEN;
-	struct audit_example *e;
+	size_t keep = len < STATS_EXAMPLE_LEN ? len : STATS_EXAMPLE_LEN;
+	struct stats_example *e;
 	size_t i;
 
 	for (i = 0; i < st->nex[id]; i++) {
@@ -128,7 +128,7 @@ static void add_example(struct audit_stats *st, enum sr_diag_id id,
 			return;
 		}
 	}
-	if (st->nex[id] >= AUDIT_EXAMPLES_MAX)
+	if (st->nex[id] >= STATS_EXAMPLES_MAX)
 		return;
 	e = &st->ex[id][st->nex[id]++];
 	memcpy(e->reply, wire, keep);
@@ -147,17 +147,17 @@ static void add_example(struct audit_stats *st, enum sr_diag_id id,
  * logged without its basic code (REP NULL), of WIRE behind the stand-in
  * code it was checked with, shown again without that code.
  */
-static void norm_example(struct audit_example *e, const char *wire, size_t len,
+static void norm_example(struct stats_example *e, const char *wire, size_t len,
 			 const struct sr_reply *rep, const struct sr_options *o,
 			 const char *stand_in)
 {
-	char buf[AUDIT_REPLY_MAX + 4];
+	char buf[STATS_REPLY_MAX + 4];
 	struct sr_normalized norm;
 	struct sr_reply own;
 
 	if (rep == NULL) {
-		if (len > AUDIT_REPLY_MAX)
-			len = AUDIT_REPLY_MAX;
+		if (len > STATS_REPLY_MAX)
+			len = STATS_REPLY_MAX;
 		memcpy(buf, stand_in, 3);
 		buf[3] = ' ';
 		memcpy(buf + 4, wire, len);
@@ -177,8 +177,8 @@ static void norm_example(struct audit_example *e, const char *wire, size_t len,
 			s += 4;
 			n -= 4;
 		}
-		if (n > AUDIT_EXAMPLE_LEN)
-			n = AUDIT_EXAMPLE_LEN;
+		if (n > STATS_EXAMPLE_LEN)
+			n = STATS_EXAMPLE_LEN;
 		memcpy(e->suggestion, s, n);
 		e->sugg_len = n;
 	}
@@ -189,11 +189,11 @@ static void norm_example(struct audit_example *e, const char *wire, size_t len,
 
 /* ---- one reply ---------------------------------------------------------- */
 
-void audit_stats_add(struct audit_stats *st, const struct log_reply *r)
+void stats_add(struct stats *st, const struct maillog_reply *r)
 {
-	struct sr_options o = { log_phase_sr(r->phase), SR_CONTEXT_WIRE,
+	struct sr_options o = { maillog_phase_sr(r->phase), SR_CONTEXT_WIRE,
 	    st->utf8, NULL };
-	char wire[AUDIT_REPLY_MAX], stand_in[4] = "";
+	char wire[STATS_REPLY_MAX], stand_in[4] = "";
 	struct sr_check chk;
 	struct sr_reply rep;
 	bool err = false, warn = false;
@@ -203,7 +203,7 @@ void audit_stats_add(struct audit_stats *st, const struct log_reply *r)
 	st->replies++;
 	st->by_dir[r->dir]++;
 	st->by_phase[r->phase]++;
-	len = log_reply_wire(r->reply, r->reply_len, wire, AUDIT_REPLY_MAX);
+	len = maillog_reply_wire(r->reply, r->reply_len, wire, STATS_REPLY_MAX);
 	if (r->has_code) {
 		if (sr_reply_parse(&rep, wire, len) != 0) {
 			st->check_failed++;
@@ -236,7 +236,7 @@ void audit_stats_add(struct audit_stats *st, const struct log_reply *r)
 	}
 	st->with_error += err;
 	st->with_warning += warn && !err;
-	if (r->dir == LOG_DIR_REMOTE && (err || warn) && r->peer[0] != '\0')
+	if (r->dir == MAILLOG_DIR_REMOTE && (err || warn) && r->peer[0] != '\0')
 		peer_count(st, r->peer);
 	if (r->has_code)
 		sr_reply_release(&rep);

@@ -8,8 +8,8 @@
  * last line may lack one. A line longer than LOGREAD_LINE_MAX is handed
  * over cut to that length, and counted.
  */
-#ifndef SMTPREPLY_LOGREAD_H
-#define SMTPREPLY_LOGREAD_H
+#ifndef SMTPREPLY_AUDIT_LOGREAD_H
+#define SMTPREPLY_AUDIT_LOGREAD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,4 +43,4 @@ unsigned long long logread_long_lines(const struct logread *lr);
 
 void logread_close(struct logread *lr);
 
-#endif /* SMTPREPLY_LOGREAD_H */
+#endif /* SMTPREPLY_AUDIT_LOGREAD_H */

@@ -1,5 +1,5 @@
 /*
- * test_logline.c - the log side of "smtpreply audit": recognizing reply
+ * test_maillog.c - the log side of "smtpreply audit": recognizing reply
  * lines, rebuilding multi-line replies, timestamps, reading plain and
  * gzip input in fixed buffers, and the bounded statistics.
  *
@@ -18,9 +18,9 @@
 #include <check.h>
 #include <zlib.h>
 
-#include "auditstat.h"
-#include "logline.h"
 #include "logread.h"
+#include "maillog.h"
+#include "stats.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_CASES 2000
@@ -59,7 +59,7 @@ static void load_corpus(void)
 	snprintf(corpus_path, sizeof(corpus_path), "%s/audit-lines.tsv",
 		 dir != NULL ? dir : "tests/data");
 	if ((f = fopen(corpus_path, "r")) == NULL) {
-		fprintf(stderr, "test_logline: cannot read %s\n", corpus_path);
+		fprintf(stderr, "test_maillog: cannot read %s\n", corpus_path);
 		exit(1);
 	}
 	while (fgets(buf, sizeof(buf), f) != NULL) {
@@ -98,8 +98,8 @@ static void load_corpus(void)
 START_TEST(corpus_line)
 {
 	const struct corpus_case *c = &cases[_i];
-	struct log_reply r;
-	bool got = log_parse_line(c->line, strlen(c->line), &r);
+	struct maillog_reply r;
+	bool got = maillog_parse_line(c->line, strlen(c->line), &r);
 
 	if (!c->reply) {
 		ck_assert_msg(!got, "%s:%u: must not be recognized, got reply "
@@ -112,12 +112,12 @@ START_TEST(corpus_line)
 		      memcmp(r.reply, c->text, r.reply_len) == 0,
 		      "%s:%u: reply \"%.*s\", want \"%s\"", corpus_path,
 		      c->lineno, (int)r.reply_len, r.reply, c->text);
-	ck_assert_msg(strcmp(log_direction_name(r.dir), c->dir) == 0,
+	ck_assert_msg(strcmp(maillog_direction_name(r.dir), c->dir) == 0,
 		      "%s:%u: direction %s, want %s", corpus_path, c->lineno,
-		      log_direction_name(r.dir), c->dir);
-	ck_assert_msg(strcmp(log_phase_name(r.phase), c->phase) == 0,
+		      maillog_direction_name(r.dir), c->dir);
+	ck_assert_msg(strcmp(maillog_phase_name(r.phase), c->phase) == 0,
 		      "%s:%u: phase %s, want %s", corpus_path, c->lineno,
-		      log_phase_name(r.phase), c->phase);
+		      maillog_phase_name(r.phase), c->phase);
 	ck_assert_msg(strcmp(r.peer[0] ? r.peer : "-", c->peer) == 0,
 		      "%s:%u: peer '%s', want '%s'", corpus_path, c->lineno,
 		      r.peer, c->peer);
@@ -133,14 +133,14 @@ START_TEST(corpus_prefixes)
 {
 	const struct corpus_case *c = &cases[_i];
 	size_t len = strlen(c->line), n;
-	struct log_reply r;
+	struct maillog_reply r;
 
 	for (n = 0; n <= len; n++) {
 		char *copy = malloc(n + 1);
 
 		ck_assert_ptr_nonnull(copy);
 		memcpy(copy, c->line, n);
-		if (log_parse_line(copy, n, &r))
+		if (maillog_parse_line(copy, n, &r))
 			ck_assert(r.reply == r.built ||
 				  (r.reply >= copy && r.reply + r.reply_len <= copy + n));
 		free(copy);
@@ -175,13 +175,13 @@ START_TEST(reply_wire)
 {
 	const struct wire_row *row = &wire_rows[_i];
 	char buf[256];
-	size_t n = log_reply_wire(row->logged, strlen(row->logged), buf,
+	size_t n = maillog_reply_wire(row->logged, strlen(row->logged), buf,
 				  sizeof(buf));
 
 	ck_assert_uint_eq(n, strlen(row->wire));
 	ck_assert(memcmp(buf, row->wire, n) == 0);
 	/* a small buffer: cut, never overrun */
-	n = log_reply_wire(row->logged, strlen(row->logged), buf, 5);
+	n = maillog_reply_wire(row->logged, strlen(row->logged), buf, 5);
 	ck_assert_uint_le(n, 5);
 }
 END_TEST
@@ -209,7 +209,7 @@ START_TEST(time_key)
 {
 	const struct time_row *row = &time_rows[_i];
 
-	ck_assert_uint_eq(log_time_key(row->stamp, strlen(row->stamp), 2026),
+	ck_assert_uint_eq(maillog_time_key(row->stamp, strlen(row->stamp), 2026),
 			  row->key);
 }
 END_TEST
@@ -235,7 +235,7 @@ START_TEST(time_arg)
 {
 	const struct arg_row *row = &arg_rows[_i];
 
-	ck_assert_uint_eq(log_time_arg(row->arg, row->end), row->key);
+	ck_assert_uint_eq(maillog_time_arg(row->arg, row->end), row->key);
 }
 END_TEST
 
@@ -245,7 +245,7 @@ static char tmpdir[64];
 
 static void setup(void)
 {
-	strcpy(tmpdir, "/tmp/test_logline.XXXXXX");
+	strcpy(tmpdir, "/tmp/test_maillog.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
@@ -404,15 +404,15 @@ END_TEST
 
 START_TEST(stats_peers_bounded)
 {
-	struct audit_stats *st = malloc(sizeof(*st));
-	const struct audit_peer *top[3];
-	struct log_reply r;
+	struct stats *st = malloc(sizeof(*st));
+	const struct stats_peer *top[3];
+	struct maillog_reply r;
 	char line[256];
 	int i, k;
 	size_t n;
 
 	ck_assert_ptr_nonnull(st);
-	audit_stats_init(st, false);
+	stats_init(st, false);
 	/* 5000 distinct peers once each, and three heavy ones */
 	for (i = 0; i < 5000 + 3 * 200; i++) {
 		int peer = i < 5000 ? i : 100000 + (i - 5000) % 3;
@@ -420,11 +420,11 @@ START_TEST(stats_peers_bounded)
 		snprintf(line, sizeof(line), "Dec  1 06:30:01 mx postfix/smtp[1]: "
 			 "4Q1: host mx%d.example[192.0.2.1] said: 557 5.7.1 no "
 			 "(in reply to RCPT TO command)", peer);
-		ck_assert(log_parse_line(line, strlen(line), &r));
-		audit_stats_add(st, &r);
+		ck_assert(maillog_parse_line(line, strlen(line), &r));
+		stats_add(st, &r);
 	}
-	ck_assert_uint_eq(st->npeers, AUDIT_PEERS_MAX);
-	n = audit_stats_top_peers(st, top, 3);
+	ck_assert_uint_eq(st->npeers, STATS_PEERS_MAX);
+	n = stats_top_peers(st, top, 3);
 	ck_assert_uint_eq(n, 3);
 	for (k = 0; k < 3; k++) {
 		ck_assert_msg(strncmp(top[k]->name, "mx10000", 7) == 0,
@@ -442,16 +442,16 @@ END_TEST
 
 START_TEST(stats_without_code)
 {
-	struct audit_stats *st = malloc(sizeof(*st));
+	struct stats *st = malloc(sizeof(*st));
 	static const char line[] = "Dec  1 06:25:15 mx postfix/cleanup[813]: 4Q1: "
 		"milter-reject: END-OF-MESSAGE from c[192.0.2.1]: 5.01.1 no; "
 		"from=<a@b> to=<c@d> proto=ESMTP helo=<h>";
-	struct log_reply r;
+	struct maillog_reply r;
 
-	audit_stats_init(st, false);
-	ck_assert(log_parse_line(line, strlen(line), &r));
+	stats_init(st, false);
+	ck_assert(maillog_parse_line(line, strlen(line), &r));
 	ck_assert(!r.has_code);
-	audit_stats_add(st, &r);
+	stats_add(st, &r);
 	ck_assert_uint_eq(st->no_code, 1);
 	ck_assert_uint_eq(st->diag[SR_D_ENHANCED_LEADING_ZERO], 1);
 	/* nothing said about a code the log does not show */
@@ -469,7 +469,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("logline");
+	Suite *s = suite_create("maillog");
 	TCase *tc = tcase_create("corpus");
 
 	tcase_add_loop_test(tc, corpus_line, 0, (int)ncases);

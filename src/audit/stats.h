@@ -1,5 +1,5 @@
 /*
- * auditstat.h - what "smtpreply audit" counts, in bounded memory.
+ * stats.h - what "smtpreply audit" counts, in bounded memory.
  *
  * Each reply found in a log is checked by the engine for its phase and
  * counted: by direction, phase, basic code, non-standard code,
@@ -7,51 +7,51 @@
  * with the engine's normalized suggestion. For remote replies, the peers
  * that send the most non-conforming ones are tracked with the
  * Space-Saving algorithm (Metwally et al.): a fixed table of
- * AUDIT_PEERS_MAX counters; while there are fewer distinct peers the
+ * STATS_PEERS_MAX counters; while there are fewer distinct peers the
  * counts are exact, beyond that each count may be overestimated by at
- * most its recorded error. Memory is the size of struct audit_stats,
+ * most its recorded error. Memory is the size of struct stats,
  * whatever the size of the log.
  */
-#ifndef SMTPREPLY_AUDITSTAT_H
-#define SMTPREPLY_AUDITSTAT_H
+#ifndef SMTPREPLY_AUDIT_STATS_H
+#define SMTPREPLY_AUDIT_STATS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include <smtpreply/smtpreply.h>
 
-#include "logline.h"
+#include "maillog.h"
 
-#define AUDIT_EXAMPLES_MAX	10	/* distinct examples kept per id */
-#define AUDIT_EXAMPLE_LEN	400	/* bytes of an example kept */
-#define AUDIT_PEERS_MAX		1024	/* peers tracked */
-#define AUDIT_REPLY_MAX		8192	/* bytes of a reply checked */
+#define STATS_EXAMPLES_MAX	10	/* distinct examples kept per id */
+#define STATS_EXAMPLE_LEN	400	/* bytes of an example kept */
+#define STATS_PEERS_MAX		1024	/* peers tracked */
+#define STATS_REPLY_MAX		8192	/* bytes of a reply checked */
 
-struct audit_example {
-	char reply[AUDIT_EXAMPLE_LEN];	/* as logged (cut), raw bytes */
+struct stats_example {
+	char reply[STATS_EXAMPLE_LEN];	/* as logged (cut), raw bytes */
 	size_t len;
-	char suggestion[AUDIT_EXAMPLE_LEN]; /* normalized, "" if unfixable */
+	char suggestion[STATS_EXAMPLE_LEN]; /* normalized, "" if unfixable */
 	size_t sugg_len;
 	bool has_code;			/* false: the log had no basic code */
-	enum log_direction dir;
-	enum log_phase phase;
-	char peer[LOG_PEER_MAX];
+	enum maillog_direction dir;
+	enum maillog_phase phase;
+	char peer[MAILLOG_PEER_MAX];
 	unsigned long long count;	/* times seen */
 };
 
-struct audit_peer {
-	char name[LOG_PEER_MAX];
+struct stats_peer {
+	char name[MAILLOG_PEER_MAX];
 	unsigned long long bad;		/* non-conforming replies (upper bound) */
 	unsigned long long err;		/* overestimation bound of bad */
 };
 
-struct audit_stats {
+struct stats {
 	unsigned long long lines;
 	unsigned long long recognized;	/* reply lines, before the filters */
 	unsigned long long replies;	/* reply lines kept by the filters */
 	unsigned long long long_lines;
-	unsigned long long by_dir[LOG_DIR__COUNT];
-	unsigned long long by_phase[LOG_PHASE__COUNT];
+	unsigned long long by_dir[MAILLOG_DIR__COUNT];
+	unsigned long long by_phase[MAILLOG_PHASE__COUNT];
 	unsigned long long by_code[1000];
 	unsigned long long no_code;	/* logged without a basic code */
 	unsigned long long nonstandard[1000];
@@ -59,25 +59,25 @@ struct audit_stats {
 	unsigned long long with_error;	/* replies with an error-level id */
 	unsigned long long with_warning;
 	unsigned long long check_failed;	/* out of memory */
-	struct audit_example ex[SR_D__COUNT][AUDIT_EXAMPLES_MAX];
+	struct stats_example ex[SR_D__COUNT][STATS_EXAMPLES_MAX];
 	size_t nex[SR_D__COUNT];
-	struct audit_peer peers[AUDIT_PEERS_MAX];
+	struct stats_peer peers[STATS_PEERS_MAX];
 	size_t npeers;
-	short peer_index[2 * AUDIT_PEERS_MAX];	/* hash: peers[] + 1, 0 empty */
+	short peer_index[2 * STATS_PEERS_MAX];	/* hash: peers[] + 1, 0 empty */
 	bool utf8;			/* UTF-8 text allowed */
 };
 
 /* Zero *ST (large: allocate it, do not put it on the stack). */
-void audit_stats_init(struct audit_stats *st, bool utf8);
+void stats_init(struct stats *st, bool utf8);
 
 /* Check reply R with the engine and count it. */
-void audit_stats_add(struct audit_stats *st, const struct log_reply *r);
+void stats_add(struct stats *st, const struct maillog_reply *r);
 
 /*
  * The N peers with the most non-conforming replies, most first, into
  * OUT (pointers into ST). Returns how many.
  */
-size_t audit_stats_top_peers(const struct audit_stats *st,
-			     const struct audit_peer **out, size_t n);
+size_t stats_top_peers(const struct stats *st,
+			     const struct stats_peer **out, size_t n);
 
-#endif /* SMTPREPLY_AUDITSTAT_H */
+#endif /* SMTPREPLY_AUDIT_STATS_H */

@@ -1,7 +1,7 @@
 /*
- * logline.h - find the SMTP reply a mail log line records.
+ * maillog.h - find the SMTP reply a mail log line records.
  *
- * log_parse_line() looks at one line of a Postfix, sendmail or Exim log
+ * maillog_parse_line() looks at one line of a Postfix, sendmail or Exim log
  * and, when the line records an SMTP reply, says which reply (the bytes,
  * without the MTA's decorations), whose it is (this server's reply to its
  * client: local; a peer server's reply to this server: remote), the SMTP
@@ -15,8 +15,8 @@
  * contains the words is not counted. Pure functions over bytes: no
  * allocation, any input, nothing read past LEN.
  */
-#ifndef SMTPREPLY_LOGLINE_H
-#define SMTPREPLY_LOGLINE_H
+#ifndef SMTPREPLY_AUDIT_MAILLOG_H
+#define SMTPREPLY_AUDIT_MAILLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,47 +24,47 @@
 
 #include <smtpreply/phase.h>
 
-enum log_direction {
-	LOG_DIR_LOCAL,		/* this server's reply to its client */
-	LOG_DIR_REMOTE,		/* a peer's reply to this server */
-	LOG_DIR__COUNT
+enum maillog_direction {
+	MAILLOG_DIR_LOCAL,		/* this server's reply to its client */
+	MAILLOG_DIR_REMOTE,		/* a peer's reply to this server */
+	MAILLOG_DIR__COUNT
 };
 
-enum log_phase {
-	LOG_PHASE_NONE,		/* the log does not say */
-	LOG_PHASE_CONNECT,
-	LOG_PHASE_HELO,
-	LOG_PHASE_MAIL,
-	LOG_PHASE_RCPT,
-	LOG_PHASE_DATA,
-	LOG_PHASE_EOM,		/* END-OF-MESSAGE */
-	LOG_PHASE__COUNT
+enum maillog_phase {
+	MAILLOG_PHASE_NONE,		/* the log does not say */
+	MAILLOG_PHASE_CONNECT,
+	MAILLOG_PHASE_HELO,
+	MAILLOG_PHASE_MAIL,
+	MAILLOG_PHASE_RCPT,
+	MAILLOG_PHASE_DATA,
+	MAILLOG_PHASE_EOM,		/* END-OF-MESSAGE */
+	MAILLOG_PHASE__COUNT
 };
 
 /* Which recognizer found the reply. */
-enum log_source {
-	LOG_SRC_POSTFIX_SMTPD,		/* smtpd, postscreen */
-	LOG_SRC_POSTFIX_CLEANUP,
-	LOG_SRC_POSTFIX_SMTP,		/* smtp, lmtp client */
-	LOG_SRC_SENDMAIL,
-	LOG_SRC_EXIM,
-	LOG_SRC__COUNT
+enum maillog_source {
+	MAILLOG_SRC_POSTFIX_SMTPD,		/* smtpd, postscreen */
+	MAILLOG_SRC_POSTFIX_CLEANUP,
+	MAILLOG_SRC_POSTFIX_SMTP,		/* smtp, lmtp client */
+	MAILLOG_SRC_SENDMAIL,
+	MAILLOG_SRC_EXIM,
+	MAILLOG_SRC__COUNT
 };
 
 /* Longest peer name kept ("name[ip]"); longer ones are cut. */
-#define LOG_PEER_MAX 160
+#define MAILLOG_PEER_MAX 160
 /* Longest reply put together from parts of a line. */
-#define LOG_BUILT_MAX 1024
+#define MAILLOG_BUILT_MAX 1024
 
-struct log_reply {
-	enum log_source source;
-	enum log_direction dir;
-	enum log_phase phase;
+struct maillog_reply {
+	enum maillog_source source;
+	enum maillog_direction dir;
+	enum maillog_phase phase;
 	const char *reply;	/* view into the line */
 	size_t reply_len;
 	bool has_code;		/* the reply starts with its basic code */
-	char peer[LOG_PEER_MAX];	/* remote: "mx.example.com[192.0.2.1]" */
-	char built[LOG_BUILT_MAX];	/* a reply put together from two
+	char peer[MAILLOG_PEER_MAX];	/* remote: "mx.example.com[192.0.2.1]" */
+	char built[MAILLOG_BUILT_MAX];	/* a reply put together from two
 					 * fields (sendmail's dsn= and stat=);
 					 * reply then points here */
 	const char *stamp;	/* the line's timestamp, view (len 0: none) */
@@ -72,14 +72,14 @@ struct log_reply {
 };
 
 /* Returns true and fills *OUT when LINE[0..LEN) records a reply. */
-bool log_parse_line(const char *line, size_t len, struct log_reply *out);
+bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out);
 
 /* "CONNECT", "HELO", ..., "END-OF-MESSAGE"; "-" for none. */
-const char *log_phase_name(enum log_phase p);
+const char *maillog_phase_name(enum maillog_phase p);
 /* "local", "remote". */
-const char *log_direction_name(enum log_direction d);
+const char *maillog_direction_name(enum maillog_direction d);
 /* The engine's phase for P (none: other). */
-enum sr_phase log_phase_sr(enum log_phase p);
+enum sr_phase maillog_phase_sr(enum maillog_phase p);
 
 /*
  * Rebuild the wire form of a logged reply into BUF (SIZE bytes): MTAs
@@ -88,7 +88,7 @@ enum sr_phase log_phase_sr(enum log_phase p);
  * next "550-" / "550 ". Those become CR LF again. Returns the length
  * written (at most SIZE, no NUL added); a reply that does not fit is cut.
  */
-size_t log_reply_wire(const char *reply, size_t len, char *buf, size_t size);
+size_t maillog_reply_wire(const char *reply, size_t len, char *buf, size_t size);
 
 /*
  * A timestamp as a sortable number YYYYMMDDhhmmss. Classic syslog lines
@@ -97,7 +97,7 @@ size_t log_reply_wire(const char *reply, size_t len, char *buf, size_t size);
  * RFC 3339 "2026-12-01T19:57:01.123+01:00" taken as written, Exim's
  * "2026-12-01 19:57:01").
  */
-uint64_t log_time_key(const char *stamp, size_t len, int default_year);
+uint64_t maillog_time_key(const char *stamp, size_t len, int default_year);
 
 /*
  * Parse a --since/--until argument: "YYYY-MM-DD", "YYYY-MM-DD hh:mm",
@@ -105,6 +105,6 @@ uint64_t log_time_key(const char *stamp, size_t len, int default_year);
  * without seconds (or time) stands for the end of that minute (day).
  * Returns the key, or 0 when the argument is not understood.
  */
-uint64_t log_time_arg(const char *arg, bool end);
+uint64_t maillog_time_arg(const char *arg, bool end);
 
-#endif /* SMTPREPLY_LOGLINE_H */
+#endif /* SMTPREPLY_AUDIT_MAILLOG_H */

@@ -1,5 +1,5 @@
 /*
- * audit.h - judge the replies the MTA gave to recipients it rejected.
+ * mtareject.h - judge the replies the MTA gave to recipients it rejected.
  *
  * With SMFIP_RCPT_REJ the MTA also shows the milter each recipient it
  * rejected itself (macro {rcpt_mailer} is "error"). A milter cannot
@@ -7,11 +7,11 @@
  *  - Postfix: {rcpt_host} is the enhanced status code, {rcpt_addr} the
  *    text; the basic code is not exposed, so nothing is said about it;
  *  - sendmail: {rcpt_addr} is the whole reply ("550 5.1.1 User unknown").
- * audit_mta_reject() rebuilds what it can and checks it with the engine
+ * mtareject_check() rebuilds what it can and checks it with the engine
  * (wire context, phase rcpt). Pure logic, reentrant.
  */
-#ifndef SMTPREPLY_MILTER_AUDIT_H
-#define SMTPREPLY_MILTER_AUDIT_H
+#ifndef SMTPREPLY_MILTER_MTAREJECT_H
+#define SMTPREPLY_MILTER_MTAREJECT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,10 +19,10 @@
 #include <smtpreply/smtpreply.h>
 
 /* Longest macro value looked at. */
-#define AUDIT_VALUE_MAX 1024
+#define MTAREJECT_VALUE_MAX 1024
 
-struct audit_reply {
-	char reply[2 * AUDIT_VALUE_MAX + 2];	/* as rebuilt, raw bytes */
+struct mtareject {
+	char reply[2 * MTAREJECT_VALUE_MAX + 2];	/* as rebuilt, raw bytes */
 	size_t len;
 	bool has_code;		/* the MTA exposed the basic code */
 	int code;		/* the basic code, -1 when not exposed or bad */
@@ -43,7 +43,7 @@ struct audit_reply {
  * local part), which is what sendmail leaves there for a reject that
  * came with no reply (a ruleset-5 error, a program recipient).
  */
-int audit_mta_reject(const char *host, const char *addr, const char *rcpt,
-		     bool utf8, struct audit_reply *out);
+int mtareject_check(const char *host, const char *addr, const char *rcpt,
+		     bool utf8, struct mtareject *out);
 
-#endif /* SMTPREPLY_MILTER_AUDIT_H */
+#endif /* SMTPREPLY_MILTER_MTAREJECT_H */

@@ -2,8 +2,8 @@
  * cmd_audit.c - "smtpreply audit": the replies a mail log records, checked.
  *
  * One pass over each file (plain or gzip, told by content), line by line
- * in fixed buffers: logline.c finds the reply a line records, the engine
- * checks it for its phase, auditstat.c counts it in bounded memory. The
+ * in fixed buffers: maillog.c finds the reply a line records, the engine
+ * checks it for its phase, stats.c counts it in bounded memory. The
  * report is a set of aligned tables for people, or one JSON object with
  * --json. Log bytes are data: escaped on output, never a format string.
  */
@@ -23,12 +23,12 @@
 
 #include <smtpreply/smtpreply.h>
 
-#include "auditstat.h"
 #include "cmd_audit.h"
 #include "json.h"
-#include "logline.h"
 #include "logread.h"
+#include "maillog.h"
 #include "show.h"
+#include "stats.h"
 
 #define AUDIT_CLEAN	0
 #define AUDIT_FOUND	1
@@ -50,14 +50,14 @@ struct file_result {
 struct audit_run {
 	bool json;
 	bool utf8;
-	int direction;		/* -1 any, else enum log_direction */
+	int direction;		/* -1 any, else enum maillog_direction */
 	uint64_t since, until;	/* 0: no bound */
 	int year;		/* for classic syslog stamps */
 	bool guess_year;	/* no --year: a stamp after now is last year's */
 	uint64_t now;		/* this moment as a time key */
 	size_t top;
 	enum fail_on fail_on;
-	struct audit_stats *st;
+	struct stats *st;
 	unsigned long long filtered;	/* reply lines left out by filters */
 	unsigned long long undated;	/* ... of them: no timestamp to judge */
 	struct file_result *files;
@@ -110,7 +110,7 @@ static int usage_error(void)
 
 /* ---- reading -------------------------------------------------------------- */
 
-static bool keep(struct audit_run *run, const struct log_reply *r)
+static bool keep(struct audit_run *run, const struct maillog_reply *r)
 {
 	uint64_t t;
 
@@ -118,12 +118,12 @@ static bool keep(struct audit_run *run, const struct log_reply *r)
 		return false;
 	if (run->since == 0 && run->until == 0)
 		return true;
-	t = log_time_key(r->stamp, r->stamp_len, run->year);
+	t = maillog_time_key(r->stamp, r->stamp_len, run->year);
 	/* A classic stamp (no year) later than now is from last year: a log
 	 * of December read in January. */
 	if (run->guess_year && t > run->now + 1000000ULL &&
 	    r->stamp_len > 0 && !(r->stamp[0] >= '0' && r->stamp[0] <= '9'))
-		t = log_time_key(r->stamp, r->stamp_len, run->year - 1);
+		t = maillog_time_key(r->stamp, r->stamp_len, run->year - 1);
 	if (t == 0) {
 		run->undated++;
 		return false;
@@ -135,7 +135,7 @@ static bool keep(struct audit_run *run, const struct log_reply *r)
 static void audit_fd(struct audit_run *run, int fd, struct file_result *fr)
 {
 	struct logread *lr = logread_open(fd, fr->name);
-	struct log_reply r;
+	struct maillog_reply r;
 	const char *line;
 	size_t len;
 	int rc;
@@ -146,14 +146,14 @@ static void audit_fd(struct audit_run *run, int fd, struct file_result *fr)
 	}
 	while ((rc = logread_next(lr, &line, &len)) > 0) {
 		fr->lines++;
-		if (!log_parse_line(line, len, &r))
+		if (!maillog_parse_line(line, len, &r))
 			continue;
 		run->st->recognized++;
 		if (!keep(run, &r)) {
 			run->filtered++;
 			continue;
 		}
-		audit_stats_add(run->st, &r);
+		stats_add(run->st, &r);
 	}
 	if (rc < 0) {
 		snprintf(fr->errbuf, sizeof(fr->errbuf), "%s", logread_error(lr));
@@ -207,17 +207,17 @@ static double share(unsigned long long part, unsigned long long whole)
 static void text_examples(FILE *fp, const struct audit_run *run,
 			  enum sr_diag_id id)
 {
-	const struct audit_stats *st = run->st;
+	const struct stats *st = run->st;
 	size_t i, n = st->nex[id] < run->top ? st->nex[id] : run->top;
 
 	for (i = 0; i < n; i++) {
-		const struct audit_example *e = &st->ex[id][i];
+		const struct stats_example *e = &st->ex[id][i];
 		unsigned how = run->utf8 ? SHOW_UTF8 : 0;
 
 		fputs("      ", fp);
 		put_printable(fp, e->reply, e->len, how);
-		fprintf(fp, "\n        (%s, %s%s%s, %llu time%s)", log_direction_name(e->dir),
-		    log_phase_name(e->phase), e->peer[0] ? ", from " : "",
+		fprintf(fp, "\n        (%s, %s%s%s, %llu time%s)", maillog_direction_name(e->dir),
+		    maillog_phase_name(e->phase), e->peer[0] ? ", from " : "",
 		    e->peer[0] ? e->peer : "", e->count, e->count == 1 ? "" : "s");
 		fputc('\n', fp);
 		if (e->sugg_len == 0)
@@ -234,8 +234,8 @@ static void text_examples(FILE *fp, const struct audit_run *run,
 
 static void text_report(FILE *fp, const struct audit_run *run)
 {
-	const struct audit_stats *st = run->st;
-	const struct audit_peer *top[TOP_MAX];
+	const struct stats *st = run->st;
+	const struct stats_peer *top[TOP_MAX];
 	char label[64];
 	size_t i, n;
 	int c, p, d;
@@ -258,18 +258,18 @@ static void text_report(FILE *fp, const struct audit_run *run)
 		    st->long_lines == 1 ? "" : "s", LOGREAD_LINE_MAX);
 
 	rule(fp, "Replies by direction", "count");
-	for (d = 0; d < LOG_DIR__COUNT; d++)
-		row(fp, log_direction_name((enum log_direction)d), st->by_dir[d],
-		    d == LOG_DIR_LOCAL ? "this server's replies" :
+	for (d = 0; d < MAILLOG_DIR__COUNT; d++)
+		row(fp, maillog_direction_name((enum maillog_direction)d), st->by_dir[d],
+		    d == MAILLOG_DIR_LOCAL ? "this server's replies" :
 		    "replies of the servers it delivers to");
 
 	rule(fp, "Replies by phase", "count");
-	for (p = 1; p < LOG_PHASE__COUNT; p++)
+	for (p = 1; p < MAILLOG_PHASE__COUNT; p++)
 		if (st->by_phase[p] > 0)
-			row(fp, log_phase_name((enum log_phase)p), st->by_phase[p],
+			row(fp, maillog_phase_name((enum maillog_phase)p), st->by_phase[p],
 			    NULL);
-	if (st->by_phase[LOG_PHASE_NONE] > 0)
-		row(fp, "(not in the log)", st->by_phase[LOG_PHASE_NONE], NULL);
+	if (st->by_phase[MAILLOG_PHASE_NONE] > 0)
+		row(fp, "(not in the log)", st->by_phase[MAILLOG_PHASE_NONE], NULL);
 
 	rule(fp, "Replies by basic code", "count");
 	for (c = 0; c < 1000; c++) {
@@ -316,7 +316,7 @@ static void text_report(FILE *fp, const struct audit_run *run)
 		fputs("  (none)\n", fp);
 
 	rule(fp, "Peers with the most non-conforming replies", "replies");
-	n = audit_stats_top_peers(st, top, run->top);
+	n = stats_top_peers(st, top, run->top);
 	for (i = 0; i < n; i++)
 		row(fp, top[i]->name, top[i]->bad, top[i]->err > 0 ?
 		    "(at most)" : NULL);
@@ -339,8 +339,8 @@ static void json_count(struct json_writer *w, const char *key,
 
 static void json_report(FILE *fp, const struct audit_run *run)
 {
-	const struct audit_stats *st = run->st;
-	const struct audit_peer *top[TOP_MAX];
+	const struct stats *st = run->st;
+	const struct stats_peer *top[TOP_MAX];
 	struct json_writer w;
 	char key[8];
 	size_t i, n;
@@ -375,15 +375,15 @@ static void json_report(FILE *fp, const struct audit_run *run)
 	json_end_array(&w);
 	json_key(&w, "by_direction");
 	json_begin_object(&w);
-	for (d = 0; d < LOG_DIR__COUNT; d++)
-		json_count(&w, log_direction_name((enum log_direction)d),
+	for (d = 0; d < MAILLOG_DIR__COUNT; d++)
+		json_count(&w, maillog_direction_name((enum maillog_direction)d),
 		    st->by_dir[d]);
 	json_end_object(&w);
 	json_key(&w, "by_phase");
 	json_begin_object(&w);
-	for (d = 1; d < LOG_PHASE__COUNT; d++)
-		json_count(&w, log_phase_name((enum log_phase)d), st->by_phase[d]);
-	json_count(&w, "none", st->by_phase[LOG_PHASE_NONE]);
+	for (d = 1; d < MAILLOG_PHASE__COUNT; d++)
+		json_count(&w, maillog_phase_name((enum maillog_phase)d), st->by_phase[d]);
+	json_count(&w, "none", st->by_phase[MAILLOG_PHASE_NONE]);
 	json_end_object(&w);
 	json_key(&w, "by_code");
 	json_begin_object(&w);
@@ -440,7 +440,7 @@ static void json_report(FILE *fp, const struct audit_run *run)
 		json_begin_array(&w);
 		n = st->nex[d] < run->top ? st->nex[d] : run->top;
 		for (i = 0; i < n; i++) {
-			const struct audit_example *e = &st->ex[d][i];
+			const struct stats_example *e = &st->ex[d][i];
 
 			json_begin_object(&w);
 			json_key(&w, "reply");
@@ -451,10 +451,10 @@ static void json_report(FILE *fp, const struct audit_run *run)
 			else
 				json_null(&w);
 			json_key(&w, "direction");
-			json_cstring(&w, log_direction_name(e->dir));
+			json_cstring(&w, maillog_direction_name(e->dir));
 			json_key(&w, "phase");
-			json_cstring(&w, e->phase == LOG_PHASE_NONE ? NULL :
-			    log_phase_name(e->phase));
+			json_cstring(&w, e->phase == MAILLOG_PHASE_NONE ? NULL :
+			    maillog_phase_name(e->phase));
 			json_key(&w, "peer");
 			json_cstring(&w, e->peer[0] ? e->peer : NULL);
 			json_count(&w, "count", e->count);
@@ -465,7 +465,7 @@ static void json_report(FILE *fp, const struct audit_run *run)
 	json_end_object(&w);
 	json_key(&w, "peers");
 	json_begin_array(&w);
-	n = audit_stats_top_peers(st, top, run->top);
+	n = stats_top_peers(st, top, run->top);
 	for (i = 0; i < n; i++) {
 		json_begin_object(&w);
 		json_key(&w, "peer");
@@ -532,9 +532,9 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case 'd':
 			if (strcasecmp(optarg, "local") == 0)
-				run.direction = LOG_DIR_LOCAL;
+				run.direction = MAILLOG_DIR_LOCAL;
 			else if (strcasecmp(optarg, "remote") == 0)
-				run.direction = LOG_DIR_REMOTE;
+				run.direction = MAILLOG_DIR_REMOTE;
 			else {
 				fprintf(stderr, "smtpreply audit: --direction: "
 				    "'local' or 'remote', not '%s'\n", optarg);
@@ -543,7 +543,7 @@ int cmd_audit(int argc, char **argv)
 			break;
 		case 'S':
 		case 'U':
-			if (log_time_arg(optarg, ch == 'U') == 0) {
+			if (maillog_time_arg(optarg, ch == 'U') == 0) {
 				fprintf(stderr, "smtpreply audit: %s: a time such "
 				    "as 2026-12-01, 2026-12-01 19:57 or "
 				    "2026-12-01T19:57:01, not '%s'\n", ch == 'S' ?
@@ -551,9 +551,9 @@ int cmd_audit(int argc, char **argv)
 				return usage_error();
 			}
 			if (ch == 'S')
-				run.since = log_time_arg(optarg, false);
+				run.since = maillog_time_arg(optarg, false);
 			else
-				run.until = log_time_arg(optarg, true);
+				run.until = maillog_time_arg(optarg, true);
 			break;
 		case 't':
 			errno = 0;
@@ -620,7 +620,7 @@ int cmd_audit(int argc, char **argv)
 		free(run.st);
 		return AUDIT_TROUBLE;
 	}
-	audit_stats_init(run.st, run.utf8);
+	stats_init(run.st, run.utf8);
 	for (i = 0; i < run.nfiles; i++) {
 		run.files[i].name = names[i];
 		audit_file(&run, &run.files[i]);

@@ -1,9 +1,9 @@
 /*
- * audit.c - rebuild and check the reply of a recipient the MTA rejected.
+ * mtareject.c - rebuild and check the reply of a recipient the MTA rejected.
  */
 #include <string.h>
 
-#include "audit.h"
+#include "mtareject.h"
 
 static bool is_digit(char c)
 {
@@ -34,7 +34,7 @@ static bool is_the_recipient(const char *a, size_t alen, const char *rcpt)
 
 	if (rcpt == NULL || alen == 0)
 		return false;
-	rlen = strnlen(rcpt, AUDIT_VALUE_MAX);
+	rlen = strnlen(rcpt, MTAREJECT_VALUE_MAX);
 	if (rlen >= 2 && rcpt[0] == '<' && rcpt[rlen - 1] == '>') {
 		rcpt++;
 		rlen -= 2;
@@ -46,16 +46,16 @@ static bool is_the_recipient(const char *a, size_t alen, const char *rcpt)
 	return i < rlen && alen == i && memcmp(a, rcpt, i) == 0;
 }
 
-int audit_mta_reject(const char *host, const char *addr, const char *rcpt,
-		     bool utf8, struct audit_reply *out)
+int mtareject_check(const char *host, const char *addr, const char *rcpt,
+		     bool utf8, struct mtareject *out)
 {
 	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_WIRE, utf8, NULL };
-	size_t hlen = host != NULL ? strnlen(host, AUDIT_VALUE_MAX) : 0;
-	size_t alen = addr != NULL ? strnlen(addr, AUDIT_VALUE_MAX) : 0;
+	size_t hlen = host != NULL ? strnlen(host, MTAREJECT_VALUE_MAX) : 0;
+	size_t alen = addr != NULL ? strnlen(addr, MTAREJECT_VALUE_MAX) : 0;
 	struct sr_reply r;
 	char code[4];
 
-	memset(out, 0, offsetof(struct audit_reply, chk));
+	memset(out, 0, offsetof(struct mtareject, chk));
 	out->code = -1;
 	out->chk.ndiags = 0;
 	out->chk.errors = out->chk.warnings = out->chk.infos = 0;

@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include <libconfig.h>
 
 #include "cidr.h"
 #include "conf.h"
+#include "metrics.h"
 
 #define ERR_MAX 1024		/* one error line */
 #define SHOW_MAX 80		/* bytes of a configured string in a message */
@@ -507,6 +509,26 @@ static void load_socket(struct loader *ld, const config_setting_t *root)
 		show(v, shown, sizeof(shown));
 		errorf(ld, s, "'socket' must be inet:PORT@HOST, inet6:PORT@HOST "
 		       "or unix:PATH, not \"%s\"", shown);
+	}
+}
+
+/* "metrics": where the Prometheus endpoint listens; unset or "": off. */
+static void load_metrics(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *s = config_setting_get_member(root, "metrics");
+	struct sockaddr_storage ss;
+	char shown[SHOW_MAX + 4], err[256];
+	unsigned sslen;
+
+	if (s == NULL)
+		return;
+	load_string(ld, root, "metrics", &ld->cfg->metrics);
+	if (ld->cfg->metrics == NULL || ld->cfg->metrics[0] == '\0')
+		return;
+	if (metrics_listen_parse(ld->cfg->metrics, &ss, &sslen, err,
+	    sizeof(err)) != 0) {
+		show(ld->cfg->metrics, shown, sizeof(shown));
+		errorf(ld, s, "'metrics' \"%s\": %s", shown, err);
 	}
 }
 
@@ -1063,6 +1085,7 @@ static void conf_free(struct conf *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg->pidfile);
+	free(cfg->metrics);
 	free(cfg);
 }
 
@@ -1110,7 +1133,7 @@ static struct conf *conf_new(struct loader *ld, const char *path)
 
 static const char *const top_known[] = {
 	"socket", "user", "group", "socket_mode", "pidfile", "log", "on_error",
-	"audit_mta_rejects", "normalize", "replies", "rules", NULL
+	"audit_mta_rejects", "normalize", "replies", "rules", "metrics", NULL
 };
 
 int conf_load(const char *path, struct conf **out,
@@ -1145,6 +1168,7 @@ int conf_load(const char *path, struct conf **out,
 		load_string(&ld, root, "group", &ld.cfg->group);
 		load_socket_mode(&ld, root);
 		load_string(&ld, root, "pidfile", &ld.cfg->pidfile);
+		load_metrics(&ld, root);
 		load_log(&ld, root);
 		load_on_error(&ld, root);
 		load_bool(&ld, root, "audit_mta_rejects", "audit_mta_rejects",

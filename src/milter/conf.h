@@ -67,6 +67,7 @@ struct conf {
 	unsigned socket_mode;		/* when socket_mode_set */
 	bool socket_mode_set;
 	char *pidfile;
+	char *metrics;			/* Prometheus endpoint; NULL, "": off */
 	int log_facility;		/* syslog LOG_MAIL ... */
 	int log_level;			/* syslog LOG_INFO ... */
 	enum conf_on_error on_error;

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +38,9 @@
 #include "conf.h"
 #include "conftest.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "milter.h"
+#include "notify.h"
 #include "pidfile.h"
 
 #ifndef SYSCONFDIR
@@ -50,6 +53,7 @@ struct options {
 	const char *config;		/* -c, or the default file if it exists */
 	const char *socket;		/* -p */
 	const char *user;		/* -u */
+	const char *metrics;		/* -m */
 	bool foreground;		/* -f */
 	bool test;			/* -t */
 	int debug;			/* -d */
@@ -64,8 +68,8 @@ static const int main_signals[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 static void usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: " PROGNAME " [-c FILE] [-p SOCKET] [-u USER] [-f] [-t] "
-	    "[-d LEVEL] [-V]\n"
+	    "usage: " PROGNAME " [-c FILE] [-p SOCKET] [-u USER] [-m SOCKET] "
+	    "[-f] [-t]\n        [-d LEVEL] [-V]\n"
 	    "  -c FILE    configuration (default " DEFAULT_CONFIG
 	    " if it exists,\n"
 	    "             else built-in defaults)\n"
@@ -73,6 +77,10 @@ static void usage(FILE *out)
 	    "(overrides 'socket')\n"
 	    "  -u USER    serve mail as USER (overrides 'user'; '-u root' to "
 	    "stay root)\n"
+	    "  -m SOCKET  serve Prometheus metrics at /metrics on "
+	    "inet:PORT@HOST or\n"
+	    "             inet6:PORT@HOST (default HOST: loopback; "
+	    "overrides 'metrics')\n"
 	    "  -f         stay in the foreground, log to standard error\n"
 	    "  -t         check the configuration, print every reply as it "
 	    "will be sent\n"
@@ -101,7 +109,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	char *end;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt(argc, argv, "c:p:u:ftd:Vh")) != -1) {
+	while ((c = getopt(argc, argv, "c:p:u:m:ftd:Vh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -111,6 +119,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case 'm':
+			o->metrics = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -464,6 +475,7 @@ static void reload(struct milter_shared *sh, const char *path,
 	if ((cfg = load(path, false)) == NULL) {
 		log_msg(LOG_ERR, "reload: %s has errors; keeping the running "
 		    "configuration", path);
+		counters_reload(&sh->counters, false);
 		return;
 	}
 	cur = milter_conf_get(sh);
@@ -472,14 +484,16 @@ static void reload(struct milter_shared *sh, const char *path,
 	    !same_string(cur->group, cfg->group) ||
 	    !same_string(cur->pidfile, cfg->pidfile) ||
 	    cur->socket_mode_set != cfg->socket_mode_set ||
-	    cur->socket_mode != cfg->socket_mode)
-		log_msg(LOG_WARNING, "reload: socket, socket_mode, user, group "
-		    "and pidfile take effect at the next start only");
+	    cur->socket_mode != cfg->socket_mode ||
+	    !same_string(cur->metrics, cfg->metrics))
+		log_msg(LOG_WARNING, "reload: socket, socket_mode, user, group, "
+		    "pidfile and metrics take effect at the next start only");
 	conf_unref(cur);
 	log_reconfigure(cfg->log_facility, debug > 0 ? LOG_DEBUG :
 	    cfg->log_level);
 	log_config(cfg, socket, "reloaded");
 	milter_conf_swap(sh, cfg);
+	counters_reload(&sh->counters, true);
 }
 
 /* Wait for the milter thread, at most SECONDS; true when it ended. */
@@ -495,6 +509,9 @@ static bool join_milter(struct milter_thread *mt, int seconds)
 int main(int argc, char **argv)
 {
 	static struct milter_shared sh;
+	static struct metrics_registry metrics_reg;
+	struct metrics_http *metrics = NULL;
+	const char *metrics_spec;
 	struct milter_thread mt = { 0, 0 };
 	struct options o;
 	struct conf *cfg;
@@ -529,6 +546,23 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	user = o.user != NULL ? o.user : cfg->user;
+	metrics_spec = o.metrics != NULL ? o.metrics : cfg->metrics;
+	if (metrics_spec != NULL && metrics_spec[0] == '\0')
+		metrics_spec = NULL;
+	if (o.metrics != NULL && metrics_spec != NULL) {
+		struct sockaddr_storage ss;
+		unsigned sslen;
+		char err[256];
+
+		if (metrics_listen_parse(metrics_spec, &ss, &sslen, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, PROGNAME ": -m '%s': %s\n", metrics_spec,
+			    err);
+			config_unref(cfg);
+			free(path);
+			return 2;
+		}
+	}
 	if (o.test) {
 		if (user != NULL && getpwnam(user) == NULL) {
 			fprintf(stderr, "%s: unknown user '%s'\n", path != NULL ?
@@ -578,6 +612,16 @@ int main(int argc, char **argv)
 		    write_pidfile(pidfile) != 0)
 			goto fail_registered;
 	}
+	/*
+	 * The metrics endpoint: after the fork (its thread would not survive
+	 * it), before the drop (glibc applies it to every thread). Other
+	 * modules register their collectors here too (metrics.h).
+	 */
+	metrics_registry_init(&metrics_reg);
+	(void)metrics_register(&metrics_reg, counters_collect, &sh.counters);
+	if (metrics_spec != NULL &&
+	    (metrics = metrics_http_start(metrics_spec, &metrics_reg)) == NULL)
+		goto fail_registered;
 	if (drop && drop_privileges(user, uid, gid) != 0)
 		goto fail_registered;
 	if (setup_signals() != 0 || start_milter(&mt) != 0)
@@ -589,6 +633,7 @@ int main(int argc, char **argv)
 		(void)!write(ready, "R", 1);
 		close(ready);
 	}
+	(void)notify_send("READY=1\nSTATUS=serving mail");
 
 	while (!stop) {
 		unsigned char b;
@@ -602,7 +647,9 @@ int main(int argc, char **argv)
 		}
 		switch (b) {
 		case SIGHUP:
+			(void)notify_send("RELOADING=1");
 			reload(&sh, path, socket, o.debug);
+			(void)notify_send("READY=1");
 			break;
 		case SIGUSR1:
 			counters_log(&sh.counters);
@@ -610,6 +657,7 @@ int main(int argc, char **argv)
 		case SIGTERM:
 		case SIGINT:
 			log_msg(LOG_INFO, "stopping on signal %d", b);
+			(void)notify_send("STOPPING=1");
 			stop_milter(&mt);
 			stop = true;
 			break;
@@ -626,6 +674,7 @@ int main(int argc, char **argv)
 	}
 	if (!join_milter(&mt, 10))
 		log_msg(LOG_WARNING, "libmilter did not stop within 10 s; exiting");
+	metrics_http_stop(metrics);
 	counters_log(&sh.counters);
 	if (pidfile != NULL)
 		(void)unlink(pidfile);	/* fails after the drop: harmless */
@@ -637,6 +686,7 @@ int main(int argc, char **argv)
 fail:
 	conf_unref(cfg);
 fail_registered:
+	metrics_http_stop(metrics);
 	log_msg(LOG_ERR, "not started");
 	free(pidfile);
 	free(path);

@@ -485,6 +485,7 @@ static enum session_status apply(struct session *s, const struct mta *m,
 	bool rendered;
 
 	counters_inc(&s->ctr->verdicts[r->action]);
+	counters_inc(&s->ctr->verdicts_by_phase[ph][r->action]);
 	switch (r->action) {
 	case RULE_ACCEPT:
 		if (ph == RULE_PHASE_CONNECT || ph == RULE_PHASE_HELO)
@@ -520,6 +521,7 @@ static enum session_status apply(struct session *s, const struct mta *m,
 		return internal_error(s, m, ph, "reply could not be rendered");
 	}
 	(void)send_reply(s, m, norm, st);
+	counters_reply(s->ctr, ph, norm->code, norm->enhanced);
 	log_verdict(s, ph, r, norm, NULL);
 	note_changes(s, r, norm);
 	if (rendered)
@@ -538,6 +540,7 @@ static void on_continue(void *ctx, const struct rule *r)
 	const struct continue_ctx *cc = ctx;
 
 	counters_inc(&cc->s->ctr->verdicts[RULE_CONTINUE]);
+	counters_inc(&cc->s->ctr->verdicts_by_phase[cc->ph][RULE_CONTINUE]);
 	log_verdict(cc->s, cc->ph, r, NULL, NULL);
 }
 

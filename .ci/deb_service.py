@@ -76,6 +76,8 @@ class Notify:
     def __init__(self, path):
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if os.path.exists(path):
+            os.unlink(path)
         self.sock.bind(path)
         os.chmod(path, 0o666)
         self.got = []

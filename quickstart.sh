@@ -18,10 +18,12 @@ build="$top/_build"
 
 # What the build and the tests need, by Debian package name.
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config \
-libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev check python3"
+libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev libmicrohttpd-dev check python3"
 # The end-to-end tests run a private Postfix (never the system's: with
-# "No configuration" Debian creates no main.cf and starts no service).
-TEST_DEPS="postfix"
+# "No configuration" Debian creates no main.cf and starts no service), and
+# a private Prometheus that scrapes the milter's metrics (its own
+# configuration and storage; the package's service is not used).
+TEST_DEPS="postfix prometheus"
 
 # The milter started by "run": built-in defaults, this user, this pid file.
 MILTER_USER=smtpreply
@@ -50,7 +52,8 @@ install_deps() {
 	    debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 \
+	    install -y -q --no-install-recommends $missing
 }
 
 build() {

@@ -145,7 +145,7 @@ ok $? "systemd-analyze verify: the unit has no problem"
 timeout 300 python3 "$top/.ci/deb_service.py" /lib/systemd/system/smtpreply-milter.service \
     "$work/service" >"$work/service.tap" 2>&1
 rc=$?
-cat "$work/service.tap"
+sed 's/^/    /' "$work/service.tap"		# a subtest: indented
 grep -q '^1\.\.[1-9]' "$work/service.tap" && [ $rc -eq 0 ]
 ok $? "the installed daemon, started as its unit starts it, served mail (above)"
 

@@ -558,7 +558,7 @@ int main(int argc, char **argv)
 		    sizeof(err)) != 0) {
 			fprintf(stderr, PROGNAME ": -m '%s': %s\n", metrics_spec,
 			    err);
-			config_unref(cfg);
+			conf_unref(cfg);
 			free(path);
 			return 2;
 		}

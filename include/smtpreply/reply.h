@@ -157,8 +157,8 @@ struct sr_normalized {
 	/*
 	 * The reply in wire form, lines joined by CRLF, no final CRLF,
 	 * NUL-terminated. The text is as the client will read it: in milter
-	 * context use sr_normalized_milter_text() to get it escaped for
-	 * libmilter.
+	 * context hand each line's text (sr_normalized_next_text()) through
+	 * sr_milter_escape() to get it escaped for libmilter.
 	 */
 	char *wire;
 	size_t wire_len;

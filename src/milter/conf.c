@@ -21,6 +21,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "metrics.h"
+#include "reply.h"
 
 #define ERR_MAX 1024		/* one error line */
 #define SHOW_MAX 80		/* bytes of a configured string in a message */
@@ -302,26 +303,9 @@ void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
 	o->policy = &cfg->policy;
 }
 
-static void reply_free(struct reply *rp)
-{
-	if (rp == NULL)
-		return;
-	free(rp->file);
-	template_free(&rp->tmpl);
-	if (!rp->is_reason)
-		sr_normalized_release(&rp->norm);
-	free(rp);
-}
-
-/* The class digit ACTION needs, or 0 for any. */
-static char action_class(enum rule_action a)
-{
-	return a == RULE_REJECT ? '5' : a == RULE_TEMPFAIL ? '4' : 0;
-}
-
 /*
- * Build a reply for ACTION at PHASE from NLINES lines. Errors go to LD at
- * FILE:LINE with PREFIX. Returns NULL on error.
+ * Build the reply for ACTION at PHASE from NLINES lines (reply.c). Errors
+ * go to LD at FILE:LINE with PREFIX. Returns NULL on error.
  */
 static struct reply *
 reply_build(struct loader *ld, const char *file, unsigned line,
@@ -329,96 +313,19 @@ reply_build(struct loader *ld, const char *file, unsigned line,
 	    enum rule_action action, enum sr_phase phase)
 {
 	struct reply *rp;
-	struct sr_reply r;
-	struct sr_options o;
-	size_t i, len = 0, pos = 0;
-	char *wire, err[256], shown[SHOW_MAX + 4];
+	char err[512];
 
-	for (i = 0; i < nlines; i++) {
-		if (strpbrk(lines[i], "\r\n") != NULL) {
-			errorf_at(ld, file, line,
-				  "%sreply line %zu contains a line break "
-				  "(write a multi-line reply as a list of strings)",
-				  prefix, i + 1);
-			return NULL;
-		}
-		len += strlen(lines[i]) + 2;
-	}
-	rp = calloc(1, sizeof(*rp));
-	wire = malloc(len + 1);
-	if (rp == NULL || wire == NULL)
-		goto nomem;
-	rp->is_reason = action == RULE_QUARANTINE;
-	rp->action = action;
-	rp->phase = phase;
-	rp->line = line;
-	if (file != NULL && (rp->file = strdup(file)) == NULL)
-		goto nomem;
-	for (i = 0; i < nlines; i++) {
-		size_t n = strlen(lines[i]);
-
-		if (i > 0) {
-			memcpy(wire + pos, "\r\n", 2);
-			pos += 2;
-		}
-		memcpy(wire + pos, lines[i], n);
-		/* Separators are the loader's business: '-' but on the last. */
-		if (!rp->is_reason && n >= 4 && sr_code_at(wire + pos, n) >= 0)
-			wire[pos + 3] = i + 1 < nlines ? '-' : ' ';
-		pos += n;
-	}
-	wire[pos] = '\0';
-
-	if (template_compile(&rp->tmpl, wire, pos, err, sizeof(err)) < 0) {
-		if (strcmp(err, "out of memory") == 0)
-			goto nomem;
-		errorf_at(ld, file, line, "%sreply: %s", prefix, err);
-		goto fail;
-	}
-	if (rp->is_reason) {
-		free(wire);
+	switch (reply_new(&rp, ld->cfg, file, line, lines, nlines, action, phase,
+			  err, sizeof(err))) {
+	case 0:
 		return rp;
-	}
-	for (i = 0; i < nlines; i++) {
-		if (memchr(lines[i], '$', strnlen(lines[i], 4)) != NULL) {
-			show(lines[i], shown, sizeof(shown));
-			errorf_at(ld, file, line,
-				  "%sreply \"%s\": a variable cannot stand in the reply code",
-				  prefix, shown);
-			goto fail;
-		}
-	}
-	if (sr_reply_parse(&r, wire, pos) < 0)
-		goto nomem;
-	conf_sr_options(ld->cfg, phase, &o);
-	sr_normalize(&r, &o, &rp->norm);
-	sr_reply_release(&r);
-	show(wire, shown, sizeof(shown));
-	switch (rp->norm.status) {
-	case SR_NORM_OK:
-		break;
-	case SR_NORM_NOMEM:
-		goto nomem;
+	case REPLY_INVALID:
+		errorf_at(ld, file, line, "%s%s", prefix, err);
+		return NULL;
 	default:
-		errorf_at(ld, file, line, "%sreply \"%s\" cannot be used: %s",
-			  prefix, shown, rp->norm.why);
-		goto fail;
+		errorf_at(ld, NULL, 0, "out of memory");
+		return NULL;
 	}
-	if (action_class(action) != 0 && rp->norm.code[0] != action_class(action)) {
-		errorf_at(ld, file, line,
-			  "%saction %s needs a %cxx reply, not %s", prefix,
-			  rule_action_name(action), action_class(action),
-			  rp->norm.code);
-		goto fail;
-	}
-	free(wire);
-	return rp;
-nomem:
-	errorf_at(ld, NULL, 0, "out of memory");
-fail:
-	free(wire);
-	reply_free(rp);
-	return NULL;
 }
 
 /*
@@ -1206,55 +1113,4 @@ const struct reply *conf_rule_reply(const struct conf *cfg,
 	if (r->action == RULE_TEMPFAIL)
 		return cfg->tempfail[ph];
 	return NULL;
-}
-
-const struct sr_normalized *reply_fixed(const struct reply *rp)
-{
-	if (rp == NULL || rp->is_reason || template_has_vars(&rp->tmpl))
-		return NULL;
-	return &rp->norm;
-}
-
-int reply_render(const struct conf *cfg,
-			const struct reply *rp,
-			const struct template_values *vals,
-			struct sr_normalized *out)
-{
-	struct sr_options o;
-	struct sr_reply r;
-	size_t size, len;
-	char *buf;
-
-	memset(out, 0, sizeof(*out));
-	out->status = SR_NORM_NOMEM;
-	if (rp == NULL || rp->is_reason) {
-		out->status = SR_NORM_UNFIXABLE;
-		snprintf(out->why, sizeof(out->why), "no reply to render");
-		return -1;
-	}
-	size = template_max_len(&rp->tmpl) + 1;
-	buf = malloc(size);
-	if (buf == NULL)
-		return -1;
-	len = template_expand(&rp->tmpl, vals, buf, size, NULL);
-	if (len >= size)
-		len = size - 1;		/* cannot happen: size is an upper bound */
-	if (sr_reply_parse(&r, buf, len) < 0) {
-		free(buf);
-		return -1;
-	}
-	conf_sr_options(cfg, rp->phase, &o);
-	sr_normalize(&r, &o, out);
-	sr_reply_release(&r);
-	free(buf);
-	if (out->status != SR_NORM_OK)
-		return -1;
-	if (out->code[0] != rp->norm.code[0]) {
-		out->status = SR_NORM_UNFIXABLE;
-		snprintf(out->why, sizeof(out->why),
-			 "the expanded reply has code %s, the configured one %s",
-			 out->code, rp->norm.code);
-		return -1;
-	}
-	return 0;
 }

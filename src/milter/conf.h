@@ -4,7 +4,8 @@
  * conf_load() reads a libconfig file (or, with no file, takes the
  * built-in defaults), checks everything and collects every error as
  * "file:line: message", not just the first. Every configured reply is
- * parsed and normalized by libsmtpreply at load time, in milter context,
+ * built by reply.c at load time: parsed and normalized by libsmtpreply
+ * in milter context,
  * for the phase it answers, under the configured policy; the changes the
  * engine made are kept so that "-t" and the start-up log can show them. A
  * reply the engine cannot fix, or whose class does not fit its action
@@ -29,8 +30,8 @@
 
 #include <smtpreply/smtpreply.h>
 
+#include "reply.h"
 #include "rules.h"
-#include "template.h"
 
 #define CONF_DEFAULT_SOCKET	"inet:8891@localhost"
 #define CONF_DEFAULT_PIDFILE	"/run/smtpreply-milter.pid"
@@ -40,22 +41,6 @@
 enum conf_on_error {
 	CONF_ON_ERROR_TEMPFAIL,
 	CONF_ON_ERROR_ACCEPT
-};
-
-/* One configured reply (or quarantine reason), checked at load time. */
-struct reply {
-	char *file;			/* where it was configured; NULL: built in */
-	unsigned line;
-	enum rule_action action;	/* reject, tempfail or quarantine */
-	enum sr_phase phase;		/* the phase it answers */
-	bool is_reason;			/* quarantine reason: text, no SMTP reply */
-	struct template tmpl;		/* wire form, lines joined by CRLF */
-	/*
-	 * The reply normalized at load time, variables left as written
-	 * ("${sender}"): what is sent when there are no variables, and the
-	 * changes the engine made (norm.changes). Unused for a reason.
-	 */
-	struct sr_normalized norm;
 };
 
 struct conf {
@@ -115,21 +100,6 @@ void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
  */
 const struct reply *conf_rule_reply(const struct conf *cfg,
 					     const struct rule *r);
-
-/* The normalized reply to send as is when RP has no variables, else NULL. */
-const struct sr_normalized *reply_fixed(const struct reply *rp);
-
-/*
- * Expand RP with VALS, parse and normalize the result (milter context,
- * RP's phase, CFG's policy and utf8) into OUT, which the caller releases
- * with sr_normalized_release() whatever happens. Returns 0 when OUT holds
- * a reply whose class is the one checked at load time, else -1 (OUT's
- * status and why say what went wrong). Not for a reason.
- */
-int reply_render(const struct conf *cfg,
-			const struct reply *rp,
-			const struct template_values *vals,
-			struct sr_normalized *out);
 
 /* Syslog facility / level named NAME, or -1. */
 int conf_facility_lookup(const char *name);

@@ -5,6 +5,7 @@
 
 #include "conftest.h"
 #include "log.h"
+#include "reply.h"
 
 /* Print the CRLF-separated lines of WIRE[0..LEN), the first after LABEL. */
 static void print_lines(FILE *out, const char *label, const char *wire,

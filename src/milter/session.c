@@ -2,10 +2,9 @@
  * session.c - per-connection state, rules per phase, verdicts and replies.
  *
  * Flow of one verdict: rules_match() picks the rule; apply() turns its
- * action into a status; for reject and tempfail the configured reply is
- * taken as normalized at load time, or rendered now when it names
- * variables (values cleaned by the template module, then the whole reply
- * normalized again); send_reply() escapes it for libmilter and sets it;
+ * action into a status; for reject and tempfail reply_send() (reply.c)
+ * takes the configured reply as normalized at load time, or renders it
+ * with this session's values, escapes it for libmilter and sets it;
  * log_verdict() writes one line with everything an operator greps for.
  */
 #include <stdio.h>
@@ -14,6 +13,7 @@
 
 #include "log.h"
 #include "mtareject.h"
+#include "reply.h"
 #include "session.h"
 
 #define QID_MAX 64
@@ -278,57 +278,9 @@ static void note_changes(const struct session *s, const struct rule *r,
 	}
 }
 
-/* ---- replies ---------------------------------------------------------- */
+/* ---- replies and internal failures ------------------------------------ */
 
-/*
- * Hand NORM to the MTA for a status WANT (reject: 5xx, tempfail: 4xx).
- * Returns 0 when the reply was set, -1 when it was not (the MTA then
- * sends its default for the status; nothing is left behind).
- */
-static int send_reply(const struct session *s, const struct mta *m,
-		      const struct sr_normalized *norm,
-		      enum session_status want)
-{
-	const char *lines[SR_MILTER_LINES_MAX];
-	struct sr_span text;
-	size_t pos = 0, n = 0, total = 0, off = 0, i;
-	const char *xcode;
-	char *buf;
-	int rc;
-
-	if (norm->status != SR_NORM_OK ||
-	    norm->code[0] != (want == SESSION_REJECT ? '5' : '4')) {
-		log_qid(LOG_ERR, s->qid, "internal: reply %s does not fit a %s "
-		    "verdict; leaving the reply to the MTA", norm->code,
-		    session_status_name(want));
-		return -1;
-	}
-	while (sr_normalized_next_text(norm, &pos, &text)) {
-		if (n == SR_MILTER_LINES_MAX)
-			return -1;
-		total += sr_milter_escape(text, NULL, 0) + 1;
-		n++;
-	}
-	if (n == 0 || (buf = malloc(total)) == NULL)
-		return -1;
-	for (pos = 0, i = 0; sr_normalized_next_text(norm, &pos, &text); i++) {
-		size_t k = sr_milter_escape(text, buf + off, total - off);
-
-		lines[i] = buf + off;
-		off += k + 1;
-	}
-	xcode = norm->enhanced[0] != '\0' ? norm->enhanced : NULL;
-	if (n == 1)
-		rc = m->ops->setreply(m->ctx, norm->code, xcode, lines[0]);
-	else
-		rc = m->ops->setmlreply(m->ctx, norm->code, xcode, lines, n);
-	free(buf);
-	if (rc != 0)
-		log_qid(LOG_WARNING, s->qid, "the MTA library refused reply "
-		    "%s: the MTA sends its default", norm->code);
-	return rc;
-}
-
+/* The values a reply's variables stand for in this session (rule R). */
 static void fill_values(const struct session *s, const struct rule *r,
 			struct template_values *v)
 {
@@ -343,122 +295,64 @@ static void fill_values(const struct session *s, const struct rule *r,
 }
 
 /*
- * The reply of RP for this session: the load-time one when it has no
- * variables, else rendered into *SCRATCH (released by the caller).
- * NULL when rendering failed.
+ * The verdict for internal failure WHAT at PHASE: on_error of CFG,
+ * counted and logged. In session S a tempfail verdict carries the
+ * configured tempfail reply of PHASE; without a session (no memory for
+ * one) there are no values for it, and the MTA sends its own.
  */
-static const struct sr_normalized *
-reply_for(const struct session *s, const struct rule *r,
-	  const struct reply *rp, struct sr_normalized *scratch,
-	  bool *rendered)
+static enum session_status fail(const struct conf *cfg, struct counters *ctr,
+				const struct session *s, const struct mta *m,
+				enum sr_phase phase, const char *what)
 {
-	const struct sr_normalized *fixed = reply_fixed(rp);
+	const char *qid = s != NULL ? s->qid : NULL;
 	struct template_values v;
+	struct reply_sent sent;
 
-	*rendered = false;
-	if (fixed != NULL)
-		return fixed;
-	fill_values(s, r, &v);
-	*rendered = true;
-	if (reply_render(s->cfg, rp, &v, scratch) != 0) {
-		log_qid(LOG_ERR, s->qid, "rule=%s: reply could not be rendered: %s",
-		    r != NULL ? r->name : "-", scratch->why[0] ? scratch->why :
-		    "out of memory");
-		return NULL;
-	}
-	return scratch;
-}
-
-static enum session_status fail_with(const struct conf *cfg,
-				     struct counters *ctr, const char *qid,
-				     const struct session *s, const struct mta *m,
-				     enum sr_phase phase, const char *what)
-{
-	const struct sr_normalized *norm;
-	struct sr_normalized scratch;
-	bool rendered = false;
-	enum session_status st;
-
-	counters_inc(&ctr->internal_errors);
-	if (cfg->on_error == CONF_ON_ERROR_ACCEPT) {
-		log_qid(LOG_ERR, qid, "internal error: %s; on_error=accept: "
-		    "continuing", what);
-		return SESSION_CONTINUE;
-	}
-	log_qid(LOG_ERR, qid, "internal error: %s; on_error=tempfail", what);
-	st = SESSION_TEMPFAIL;
 	if ((unsigned)phase >= SR_PHASE__COUNT)
 		phase = SR_PHASE_OTHER;
-	norm = reply_fixed(cfg->tempfail[phase]);
-	if (norm == NULL && s != NULL)
-		norm = reply_for(s, NULL, cfg->tempfail[phase], &scratch,
-		    &rendered);
-	if (norm != NULL && s != NULL)
-		(void)send_reply(s, m, norm, st);
-	if (rendered)
-		sr_normalized_release(&scratch);
-	return st;
+	counters_inc(&ctr->internal_errors);
+	if (cfg->on_error == CONF_ON_ERROR_ACCEPT) {
+		log_qid(LOG_ERR, qid, "internal error at %s: %s; on_error=accept: "
+		    "continuing", sr_phase_name(phase), what);
+		return SESSION_CONTINUE;
+	}
+	log_qid(LOG_ERR, qid, "internal error at %s: %s; on_error=tempfail",
+	    sr_phase_name(phase), what);
+	if (s != NULL) {
+		fill_values(s, NULL, &v);
+		(void)reply_send(cfg, cfg->tempfail[phase], &v, m, qid, NULL,
+		    &sent);
+		reply_sent_release(&sent);
+	}
+	return SESSION_TEMPFAIL;
 }
 
 enum session_status session_fail(const struct conf *cfg,
 				 struct counters *ctr, const struct mta *m,
 				 enum sr_phase phase, const char *what)
 {
-	/* No session: no reply (send_reply needs one for its log lines). */
-	(void)m;
-	counters_inc(&ctr->internal_errors);
-	if (cfg->on_error == CONF_ON_ERROR_ACCEPT) {
-		log_qid(LOG_ERR, NULL, "internal error at %s: %s; on_error=accept: "
-		    "continuing", sr_phase_name(phase), what);
-		return SESSION_CONTINUE;
-	}
-	log_qid(LOG_ERR, NULL, "internal error at %s: %s; on_error=tempfail",
-	    sr_phase_name(phase), what);
-	return SESSION_TEMPFAIL;
+	return fail(cfg, ctr, NULL, m, phase, what);
 }
 
 static enum session_status internal_error(struct session *s,
 					  const struct mta *m,
 					  enum rule_phase ph, const char *what)
 {
-	return fail_with(s->cfg, s->ctr, s->qid, s, m, rule_phase_sr(ph), what);
+	return fail(s->cfg, s->ctr, s, m, rule_phase_sr(ph), what);
 }
 
 /* ---- verdicts --------------------------------------------------------- */
-
-/* The quarantine reason of R: its text with values filled in, or its name. */
-static char *quarantine_reason(const struct session *s, const struct rule *r)
-{
-	const struct reply *rp = r->reply;
-	struct template_values v;
-	size_t size, i;
-	char *buf;
-
-	if (rp == NULL)
-		return strdup(r->name);
-	fill_values(s, r, &v);
-	size = template_max_len(&rp->tmpl) + 1;
-	if ((buf = malloc(size)) == NULL)
-		return NULL;
-	(void)template_expand(&rp->tmpl, &v, buf, size, NULL);
-	for (i = 0; buf[i] != '\0'; i++)
-		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] == 0x7f)
-			buf[i] = ' ';
-	if (buf[0] == '\0') {
-		free(buf);
-		return strdup(r->name);
-	}
-	return buf;
-}
 
 static enum session_status apply_quarantine(struct session *s,
 					    const struct mta *m,
 					    enum rule_phase ph,
 					    const struct rule *r)
 {
-	char *reason = quarantine_reason(s, r);
+	struct template_values v;
+	char *reason;
 
-	if (reason == NULL)
+	fill_values(s, r, &v);
+	if ((reason = reply_reason(r->reply, &v, r->name)) == NULL)
 		return internal_error(s, m, ph, "out of memory");
 	log_verdict(s, ph, r, NULL, reason);
 	if (ph == RULE_PHASE_EOM) {
@@ -479,10 +373,9 @@ static enum session_status apply_quarantine(struct session *s,
 static enum session_status apply(struct session *s, const struct mta *m,
 				 enum rule_phase ph, const struct rule *r)
 {
-	const struct sr_normalized *norm;
-	struct sr_normalized scratch;
+	struct template_values v;
+	struct reply_sent sent;
 	enum session_status st;
-	bool rendered;
 
 	counters_inc(&s->ctr->verdicts[r->action]);
 	counters_inc(&s->ctr->verdicts_by_phase[ph][r->action]);
@@ -513,19 +406,16 @@ static enum session_status apply(struct session *s, const struct mta *m,
 		return SESSION_CONTINUE;
 	}
 	st = r->action == RULE_REJECT ? SESSION_REJECT : SESSION_TEMPFAIL;
-	norm = reply_for(s, r, conf_rule_reply(s->cfg, r), &scratch,
-	    &rendered);
-	if (norm == NULL) {
-		if (rendered)
-			sr_normalized_release(&scratch);
+	fill_values(s, r, &v);
+	if (reply_send(s->cfg, conf_rule_reply(s->cfg, r), &v, m, s->qid,
+	    r->name, &sent) != 0) {
+		reply_sent_release(&sent);
 		return internal_error(s, m, ph, "reply could not be rendered");
 	}
-	(void)send_reply(s, m, norm, st);
-	counters_reply(s->ctr, ph, norm->code, norm->enhanced);
-	log_verdict(s, ph, r, norm, NULL);
-	note_changes(s, r, norm);
-	if (rendered)
-		sr_normalized_release(&scratch);
+	counters_reply(s->ctr, ph, sent.norm->code, sent.norm->enhanced);
+	log_verdict(s, ph, r, sent.norm, NULL);
+	note_changes(s, r, sent.norm);
+	reply_sent_release(&sent);
 	return st;
 }
 

@@ -61,8 +61,9 @@ const struct conf *session_config(const struct session *s);
 
 /*
  * The verdict for an internal failure before a session exists (no
- * memory for one): on_error of CFG, with the tempfail reply when one can
- * be set. Logs the failure.
+ * memory for one): on_error of CFG. Counts and logs the failure. No
+ * reply is set (there are no session values for the configured one): a
+ * tempfail verdict gets the MTA's own tempfail reply.
  */
 enum session_status session_fail(const struct conf *cfg,
 				 struct counters *ctr, const struct mta *m,

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "milter.h"
 #include "mtareject.h"
+#include "reply.h"
 #include "session.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
@@ -917,6 +918,62 @@ START_TEST(regex_error_keeps_later_rules)
 }
 END_TEST
 
+/*
+ * An internal failure in a session answers with the configured tempfail
+ * reply of the phase, rendered with the session's values (reply.c), the
+ * same path a tempfail rule takes.
+ */
+START_TEST(internal_error_sends_the_configured_tempfail)
+{
+	struct play p;
+
+	play_start(&p, "on_error = \"tempfail\";\n"
+		   "replies = { tempfail = \"451 4.3.0 Later, ${rcpt} (${rule})\"; };\n"
+		   "rules = (\n"
+		   " { name = \"slow\"; phase = \"header\"; header = { name = \"Subject\"; "
+		   "value = \"/^(a|aa)+$/\"; }; action = \"continue\"; }\n"
+		   ");\n");
+	ck_assert_int_eq(session_connect(p.s, &p.m, "c", "192.0.2.1"),
+			 SESSION_CONTINUE);
+	ck_assert_int_eq(session_mail(p.s, &p.m, "<s@x>"), SESSION_CONTINUE);
+	ck_assert_int_eq(session_rcpt(p.s, &p.m, "<r@x>"), SESSION_CONTINUE);
+	ck_assert_int_eq(session_header(p.s, &p.m, "Subject",
+					 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"),
+			 SESSION_TEMPFAIL);
+	ck_assert_int_eq(p.rec.nreplies, 1);
+	ck_assert_str_eq(p.rec.code, "451");
+	ck_assert_str_eq(p.rec.xcode, "4.3.0");
+	ck_assert_str_eq(p.rec.lines[0], "Later, <r@x> ()");
+	play_end(&p);
+}
+END_TEST
+
+/* A quarantine reason: values filled in, control bytes as spaces, the
+ * fallback (the rule's name) when there is none or it comes out empty. */
+START_TEST(quarantine_reason_text)
+{
+	struct conf *cfg = load("rules = (\n"
+				" { name = \"q1\"; phase = \"eom\"; action = \"quarantine\"; reply = \"held for ${sender}\"; },\n"
+				" { name = \"q2\"; phase = \"eom\"; action = \"quarantine\"; reply = \"${helo}\"; }\n"
+				");\n");
+	struct template_values v;
+	char *r;
+
+	memset(&v, 0, sizeof(v));
+	v.v[TEMPLATE_SENDER] = "<a\tb@x>";
+	r = reply_reason(cfg->rules.rules[0]->reply, &v, "q1");
+	ck_assert_str_eq(r, "held for <a?b@x>");
+	free(r);
+	r = reply_reason(cfg->rules.rules[1]->reply, &v, "q2");
+	ck_assert_str_eq(r, "q2");
+	free(r);
+	r = reply_reason(NULL, &v, "fallback");
+	ck_assert_str_eq(r, "fallback");
+	free(r);
+	conf_unref(cfg);
+}
+END_TEST
+
 /* ---- log quoting ------------------------------------------------------- */
 
 struct quote_row {
@@ -978,6 +1035,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, long_values_reach_the_rules, 0, (int)NROWS(long_rows));
 	tcase_add_loop_test(tc, log_lines_cannot_be_forged, 0, (int)NROWS(forge_rows));
 	tcase_add_loop_test(tc, regex_error_keeps_later_rules, 0, 2);
+	tcase_add_test(tc, internal_error_sends_the_configured_tempfail);
+	tcase_add_test(tc, quarantine_reason_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

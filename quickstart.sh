@@ -23,7 +23,8 @@ libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev libmicrohttpd-dev check pyth
 # "No configuration" Debian creates no main.cf and starts no service), and
 # a private Prometheus that scrapes the milter's metrics (its own
 # configuration and storage; the package's service is not used).
-TEST_DEPS="postfix prometheus"
+# The proxy tests run children written with pymilter (python3-milter).
+TEST_DEPS="postfix prometheus python3-milter"
 
 # The milter started by "run": built-in defaults, this user, this pid file.
 MILTER_USER=smtpreply

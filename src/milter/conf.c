@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "metrics.h"
 #include "reply.h"
+#include "proxy_conf.h"
 
 #define ERR_MAX 1024		/* one error line */
 #define SHOW_MAX 80		/* bytes of a configured string in a message */
@@ -993,6 +994,7 @@ static void conf_free(struct conf *cfg)
 	free(cfg->group);
 	free(cfg->pidfile);
 	free(cfg->metrics);
+	proxy_conf_free(&cfg->proxy);
 	free(cfg);
 }
 
@@ -1038,9 +1040,16 @@ static struct conf *conf_new(struct loader *ld, const char *path)
 	return cfg;
 }
 
+/* An error in the "milters" list (proxy_conf.c), with its line. */
+static void proxy_conf_error(void *ctx, const config_setting_t *s,
+			     const char *msg)
+{
+	errorf(ctx, s, "%s", msg);
+}
+
 static const char *const top_known[] = {
 	"socket", "user", "group", "socket_mode", "pidfile", "log", "on_error",
-	"audit_mta_rejects", "normalize", "replies", "rules", "metrics", NULL
+	"audit_mta_rejects", "normalize", "replies", "rules", "metrics", "milters", NULL
 };
 
 int conf_load(const char *path, struct conf **out,
@@ -1084,8 +1093,11 @@ int conf_load(const char *path, struct conf **out,
 		load_normalize(&ld, root);
 	}
 	load_replies(&ld, root);
-	if (root != NULL)
+	if (root != NULL) {
 		load_rules(&ld, root);
+		(void)proxy_conf_load(config_setting_get_member(root, "milters"),
+		    &ld.cfg->proxy, proxy_conf_error, &ld);
+	}
 	if (ld.nerrors == 0 && rule_set_finish(&ld.cfg->rules) < 0)
 		errorf_at(&ld, NULL, 0, "out of memory");
 done:

@@ -31,6 +31,7 @@
 #include <smtpreply/smtpreply.h>
 
 #include "reply.h"
+#include "proxy.h"
 #include "rules.h"
 
 #define CONF_DEFAULT_SOCKET	"inet:8891@localhost"
@@ -63,6 +64,7 @@ struct conf {
 	struct reply *reject[SR_PHASE__COUNT];
 	struct reply *tempfail[SR_PHASE__COUNT];
 	struct rule_set rules;
+	struct proxy_conf proxy;	/* "milters": children behind the proxy */
 };
 
 /* Error lines, each "file:line: message" (or "file: message"). */

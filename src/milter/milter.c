@@ -136,6 +136,34 @@ static struct session *make_session(SMFICTX *ctx)
 	return s;
 }
 
+/*
+ * Proxy children (proxy.h): ask the MTA for the actions they negotiated
+ * and for every step one of them wants, on top of what the rules need.
+ */
+static void proxy_negotiation(const struct session *s, unsigned long offered,
+			      unsigned long *pf0, unsigned long *pf1)
+{
+	static const struct {
+		enum mclient_step step;
+		unsigned long no;
+	} steps[] = {
+		{ MCLIENT_STEP_HELO, SMFIP_NOHELO },
+		{ MCLIENT_STEP_RCPT, SMFIP_NORCPT },
+		{ MCLIENT_STEP_HEADER, SMFIP_NOHDRS },
+		{ MCLIENT_STEP_EOH, SMFIP_NOEOH },
+		{ MCLIENT_STEP_BODY, SMFIP_NOBODY },
+		{ MCLIENT_STEP_UNKNOWN, SMFIP_NOUNKNOWN },
+	};
+	size_t i;
+
+	if (session_config(s)->proxy.n == 0)
+		return;
+	*pf0 |= offered & session_proxy_actions(s);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (session_proxy_wants(s, steps[i].step))
+			*pf1 &= ~steps[i].no;
+}
+
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long f2, unsigned long f3,
 			     unsigned long *pf0, unsigned long *pf1,
@@ -150,6 +178,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = f0 & SMFIF_QUARANTINE;
 	*pf1 = s != NULL ? milter_protocol_flags(session_config(s), f1) :
 	    f1 & (SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN);
+	if (s != NULL)
+		proxy_negotiation(s, f0, pf0, pf1);
 	*pf2 = 0;
 	*pf3 = 0;
 	log_msg(LOG_DEBUG, "negotiation: MTA offers actions %#lx, steps %#lx; "
@@ -168,12 +198,17 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		return no_session(ctx, SR_PHASE_CONNECT);
 	if (sa != NULL && sa->sa_family == AF_INET &&
 	    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr,
-	    addr, sizeof(addr)) != NULL)
+	    addr, sizeof(addr)) != NULL) {
 		a = addr;
-	else if (sa != NULL && sa->sa_family == AF_INET6 &&
+		session_set_client_socket(s, SMFIA_INET, ntohs(((struct
+		    sockaddr_in *)(void *)sa)->sin_port));
+	} else if (sa != NULL && sa->sa_family == AF_INET6 &&
 	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
-	    addr, sizeof(addr)) != NULL)
+	    addr, sizeof(addr)) != NULL) {
 		a = addr;
+		session_set_client_socket(s, SMFIA_INET6, ntohs(((struct
+		    sockaddr_in6 *)(void *)sa)->sin6_port));
+	}
 	return status(session_connect(s, &m, hostname, a));
 }
 
@@ -194,6 +229,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (s == NULL)
 		return no_session(ctx, SR_PHASE_MAIL);
+	session_set_esmtp_args(s, (const char *const *)argv);
 	return status(session_mail(s, &m, argv != NULL ? argv[0] : NULL));
 }
 
@@ -204,6 +240,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (s == NULL)
 		return no_session(ctx, SR_PHASE_RCPT);
+	session_set_esmtp_args(s, (const char *const *)argv);
 	return status(session_rcpt(s, &m, argv != NULL ? argv[0] : NULL));
 }
 
@@ -237,6 +274,36 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	return status(session_eom(s, &m));
 }
 
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_EOM);
+	return status(session_eoh(s, &m));
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_EOM);
+	return status(session_body(s, &m, chunk, len));
+}
+
+static sfsistat cb_unknown(SMFICTX *ctx, const char *line)
+{
+	struct mta m = { &mta_libmilter_ops, ctx };
+	struct session *s = get_session(ctx);
+
+	if (s == NULL)
+		return no_session(ctx, SR_PHASE_OTHER);
+	return status(session_unknown(s, &m, line));
+}
+
 static sfsistat cb_abort(SMFICTX *ctx)
 {
 	session_abort(get_session(ctx));
@@ -262,7 +329,11 @@ int milter_setup(struct milter_shared *sh, struct conf *cfg,
 	memset(&desc, 0, sizeof(desc));
 	desc.xxfi_name = (char *)name;
 	desc.xxfi_version = SMFI_VERSION;
-	desc.xxfi_flags = SMFIF_QUARANTINE;
+	/* What the rules need (quarantine) and what proxy children may ask
+	 * for; each connection asks only for what it uses (cb_negotiate). */
+	desc.xxfi_flags = SMFIF_QUARANTINE | SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+	    SMFIF_CHGBODY | SMFIF_ADDRCPT | SMFIF_ADDRCPT_PAR | SMFIF_DELRCPT |
+	    SMFIF_CHGFROM;
 	desc.xxfi_connect = cb_connect;
 	desc.xxfi_helo = cb_helo;
 	desc.xxfi_envfrom = cb_envfrom;
@@ -270,6 +341,9 @@ int milter_setup(struct milter_shared *sh, struct conf *cfg,
 	desc.xxfi_header = cb_header;
 	desc.xxfi_eom = cb_eom;
 	desc.xxfi_abort = cb_abort;
+	desc.xxfi_eoh = cb_eoh;
+	desc.xxfi_body = cb_body;
+	desc.xxfi_unknown = cb_unknown;
 	desc.xxfi_close = cb_close;
 	desc.xxfi_data = cb_data;
 	desc.xxfi_negotiate = cb_negotiate;

@@ -25,6 +25,24 @@ struct mta_ops {
 			  const char *const *lines, size_t nlines);
 	/* smfi_quarantine (end of message only). 0 or -1. */
 	int (*quarantine)(void *ctx, const char *reason);
+
+	/*
+	 * The modifications of proxy children (end of message only), as
+	 * they made them; NULL members: the MTA side cannot (a recorder
+	 * that does not care). 0 or -1 each.
+	 */
+	int (*addheader)(void *ctx, const char *name, const char *value);
+	int (*insheader)(void *ctx, int index, const char *name,
+			 const char *value);
+	/* VALUE NULL deletes the INDEX-th (1-based) header NAME. */
+	int (*chgheader)(void *ctx, const char *name, int index,
+			 const char *value);
+	/* ARGS NULL: no ESMTP arguments (smfi_addrcpt). */
+	int (*addrcpt)(void *ctx, const char *rcpt, const char *args);
+	int (*delrcpt)(void *ctx, const char *rcpt);
+	int (*chgfrom)(void *ctx, const char *from, const char *args);
+	/* One chunk of the new body; called in order for each chunk. */
+	int (*replacebody)(void *ctx, const unsigned char *body, size_t len);
 };
 
 struct mta {

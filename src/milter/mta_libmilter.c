@@ -1,6 +1,8 @@
 /*
  * mta_libmilter.c - the mta_ops of the real daemon: thin smfi_* calls.
  */
+#include <limits.h>
+
 #include <libmilter/mfapi.h>
 
 #include "mta_libmilter.h"
@@ -44,6 +46,54 @@ static int lm_quarantine(void *ctx, const char *reason)
 	    0 : -1;
 }
 
+#define OK(call) ((call) == MI_SUCCESS ? 0 : -1)
+
+static int lm_addheader(void *ctx, const char *name, const char *value)
+{
+	return OK(smfi_addheader((SMFICTX *)ctx, (char *)name, (char *)value));
+}
+
+static int lm_insheader(void *ctx, int index, const char *name,
+			const char *value)
+{
+	return OK(smfi_insheader((SMFICTX *)ctx, index, (char *)name,
+	    (char *)value));
+}
+
+static int lm_chgheader(void *ctx, const char *name, int index,
+			const char *value)
+{
+	return OK(smfi_chgheader((SMFICTX *)ctx, (char *)name, index,
+	    (char *)value));
+}
+
+static int lm_addrcpt(void *ctx, const char *rcpt, const char *args)
+{
+	if (args == NULL)
+		return OK(smfi_addrcpt((SMFICTX *)ctx, (char *)rcpt));
+	return OK(smfi_addrcpt_par((SMFICTX *)ctx, (char *)rcpt, (char *)args));
+}
+
+static int lm_delrcpt(void *ctx, const char *rcpt)
+{
+	return OK(smfi_delrcpt((SMFICTX *)ctx, (char *)rcpt));
+}
+
+static int lm_chgfrom(void *ctx, const char *from, const char *args)
+{
+	return OK(smfi_chgfrom((SMFICTX *)ctx, (char *)from, (char *)args));
+}
+
+static int lm_replacebody(void *ctx, const unsigned char *body, size_t len)
+{
+	if (len > (size_t)INT_MAX)
+		return -1;
+	return OK(smfi_replacebody((SMFICTX *)ctx, (unsigned char *)body,
+	    (int)len));
+}
+
 const struct mta_ops mta_libmilter_ops = {
-	lm_getsymval, lm_setreply, lm_setmlreply, lm_quarantine
+	lm_getsymval, lm_setreply, lm_setmlreply, lm_quarantine,
+	lm_addheader, lm_insheader, lm_chgheader, lm_addrcpt, lm_delrcpt,
+	lm_chgfrom, lm_replacebody
 };

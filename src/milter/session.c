@@ -47,6 +47,12 @@ struct session {
 	/* The header being looked at (header phase only, not owned). */
 	const char *header_name;
 	const char *header_value;
+
+	/* Proxy children (proxy.c); NULL without "milters". */
+	struct proxy *proxy;
+	char sock_family;		/* SMFIA_*, for the children */
+	unsigned sock_port;
+	const char *const *esmtp_argv;	/* MAIL/RCPT arguments, this step */
 };
 
 /* The value slots start as this (never written, never freed). */
@@ -108,7 +114,13 @@ struct session *session_new(struct conf *cfg, struct counters *ctr)
 	s->cfg = cfg;
 	s->ctr = ctr;
 	s->client_name = s->helo = s->sender = s->rcpt = empty_value;
+	s->sock_family = SMFIA_UNKNOWN;
 	counters_inc(&ctr->sessions);
+	/* Children are connected and negotiated now, before the MTA is
+	 * told which steps and actions to offer. */
+	if (cfg->proxy.n > 0 && (s->proxy = proxy_open(&cfg->proxy)) == NULL)
+		log_msg(LOG_ERR, "out of memory for the proxy children: on_error "
+		    "applies at each step");
 	return s;
 }
 
@@ -134,6 +146,7 @@ void session_free(struct session *s)
 	drop_value(&s->client_name);
 	drop_value(&s->helo);
 	free(s->quarantine_conn);
+	proxy_close(s->proxy);
 	conf_unref(s->cfg);
 	free(s);
 }
@@ -497,35 +510,211 @@ static enum session_status run_rules(struct session *s, const struct mta *m,
 	return apply(s, m, ph, r);
 }
 
+/* ---- proxy children (proxy.c) ------------------------------------------ */
+
+/*
+ * The step's MAIL/RCPT arguments for the children: the MTA's argv when
+ * milter.c passed it (address first, then ESMTP arguments), else ONE.
+ */
+static void set_argv(struct session *s, struct proxy_event *ev,
+		     const char *const *one)
+{
+	size_t n = 0;
+
+	if (s->esmtp_argv != NULL) {
+		while (s->esmtp_argv[n] != NULL && n < 64)
+			n++;
+		ev->argv = s->esmtp_argv;
+		ev->argc = n;
+	}
+	if (n == 0) {
+		ev->argv = one;
+		ev->argc = one[0] != NULL ? 1 : 0;
+	}
+	s->esmtp_argv = NULL;
+}
+
+/*
+ * After the rules (ST: their verdict), hand the step to the children,
+ * unless the rules decided it. Our rules run first: they are the site's
+ * own policy, cheaper than a round trip, and a reject by them spares the
+ * children the work (as an earlier milter in Postfix's chain does).
+ */
+static enum session_status children(struct session *s, const struct mta *m,
+				    enum rule_phase ph, enum sr_phase sph,
+				    const struct proxy_event *ev,
+				    enum session_status st)
+{
+	struct proxy_verdict v;
+	struct sr_options o;
+	const struct sr_normalized *norm;
+	struct sr_normalized scratch;
+	bool rendered = false;
+	enum session_status out;
+
+	if (s->cfg->proxy.n == 0)
+		return st;
+	if (st != SESSION_CONTINUE && st != SESSION_ACCEPT)
+		return st;
+	if (s->proxy == NULL)
+		return internal_error(s, m, ph, "no proxy state (out of memory)");
+	refresh_qid(s, m);
+	conf_sr_options(s->cfg, sph, &o);
+	proxy_step(s->proxy, ev, m->ops->getsymval, m->ctx, &o, s->qid, &v);
+	switch (v.result) {
+	case PROXY_ACCEPT:
+		/* Accept only when the rules are done with the session or
+		 * message too, and nothing waits for the end of message. */
+		if ((st == SESSION_ACCEPT || s->cfg->rules.nrules == 0) &&
+		    s->quarantine_msg == NULL && s->quarantine_conn == NULL)
+			return SESSION_ACCEPT;
+		return SESSION_CONTINUE;
+	case PROXY_DISCARD:
+		return SESSION_DISCARD;
+	case PROXY_REJECT:
+	case PROXY_TEMPFAIL:
+		break;
+	default:
+		return SESSION_CONTINUE;
+	}
+	out = v.result == PROXY_REJECT ? SESSION_REJECT : SESSION_TEMPFAIL;
+	if (v.from_error)
+		counters_inc(&s->ctr->internal_errors);
+	if (v.has_reply) {
+		(void)send_reply(s, m, &v.norm, out);
+	} else {
+		const struct reply *rp = out == SESSION_REJECT ?
+		    s->cfg->reject[sph] : s->cfg->tempfail[sph];
+		char child[200], reply[1200];
+
+		norm = reply_for(s, NULL, rp, &scratch, &rendered);
+		if (norm != NULL) {
+			(void)send_reply(s, m, norm, out);
+			log_field(child, sizeof(child), v.child, strlen(v.child));
+			log_quote(reply, sizeof(reply), norm->wire,
+			    norm->wire_len);
+			log_qid(LOG_INFO, s->qid, "child=%s step=%s %s: the "
+			    "default reply \"%s\"", child,
+			    mclient_step_name(ev->step), v.from_error ?
+			    "on_error" : "verdict without a usable reply", reply);
+		}
+		if (rendered)
+			sr_normalized_release(&scratch);
+	}
+	proxy_verdict_release(&v);
+	return out;
+}
+
+/* The children's modifications, at end of message, in their order. */
+static void apply_child_mods(struct session *s, const struct mta *m)
+{
+	size_t i, n = proxy_nmods(s->proxy);
+
+	for (i = 0; i < n; i++) {
+		const struct proxy_mod *md = proxy_mod_at(s->proxy, i);
+		const struct mta_ops *op = m->ops;
+		int rc = -1;
+
+		switch (md->kind) {
+		case MCLIENT_R_ADDHEADER:
+			if (op->addheader != NULL)
+				rc = op->addheader(m->ctx, md->a, md->b);
+			break;
+		case MCLIENT_R_INSHEADER:
+			if (op->insheader != NULL)
+				rc = op->insheader(m->ctx, (int)md->index, md->a,
+				    md->b);
+			break;
+		case MCLIENT_R_CHGHEADER:
+			if (op->chgheader != NULL)
+				rc = op->chgheader(m->ctx, md->a, (int)md->index,
+				    md->b[0] != '\0' ? md->b : NULL);
+			break;
+		case MCLIENT_R_ADDRCPT:
+		case MCLIENT_R_ADDRCPT_PAR:
+			if (op->addrcpt != NULL)
+				rc = op->addrcpt(m->ctx, md->a, md->b);
+			break;
+		case MCLIENT_R_DELRCPT:
+			if (op->delrcpt != NULL)
+				rc = op->delrcpt(m->ctx, md->a);
+			break;
+		case MCLIENT_R_CHGFROM:
+			if (op->chgfrom != NULL)
+				rc = op->chgfrom(m->ctx, md->a, md->b);
+			break;
+		case MCLIENT_R_REPLBODY:
+			if (op->replacebody != NULL)
+				rc = op->replacebody(m->ctx, md->body,
+				    md->body_len);
+			break;
+		case MCLIENT_R_QUARANTINE:
+			rc = op->quarantine(m->ctx, md->a);
+			break;
+		default:
+			break;
+		}
+		if (rc != 0) {
+			char child[200];
+
+			log_field(child, sizeof(child), md->child,
+			    strlen(md->child));
+			log_qid(LOG_ERR, s->qid, "child=%s: the MTA refused its %s",
+			    child, mclient_reply_name(md->kind));
+		}
+	}
+}
+
 /* ---- the SMTP steps ---------------------------------------------------- */
 
 enum session_status session_connect(struct session *s, const struct mta *m,
 				    const char *hostname, const char *addr)
 {
+	struct proxy_event ev = { 0 };
+
 	copy_value(s->client_addr, sizeof(s->client_addr), addr);
 	if (keep_value(&s->client_name, hostname) != 0)
 		return internal_error(s, m, RULE_PHASE_CONNECT, "out of memory");
-	return run_rules(s, m, RULE_PHASE_CONNECT);
+	ev.step = MCLIENT_STEP_CONNECT;
+	ev.hostname = hostname != NULL ? hostname : "";
+	ev.family = s->client_addr[0] != '\0' ? s->sock_family : SMFIA_UNKNOWN;
+	if (ev.family == SMFIA_UNKNOWN && s->client_addr[0] != '\0')
+		ev.family = strchr(s->client_addr, ':') != NULL ? SMFIA_INET6 :
+		    SMFIA_INET;
+	ev.port = (uint16_t)s->sock_port;
+	ev.addr = s->client_addr;
+	return children(s, m, RULE_PHASE_CONNECT, SR_PHASE_MAIL, &ev,
+	    run_rules(s, m, RULE_PHASE_CONNECT));
 }
 
 enum session_status session_helo(struct session *s, const struct mta *m,
 				 const char *helo)
 {
+	struct proxy_event ev = { .step = MCLIENT_STEP_HELO };
+
 	if (keep_value(&s->helo, helo) != 0)
 		return internal_error(s, m, RULE_PHASE_HELO, "out of memory");
 	s->have_helo = true;
-	return run_rules(s, m, RULE_PHASE_HELO);
+	ev.str = s->helo;
+	return children(s, m, RULE_PHASE_HELO, SR_PHASE_MAIL, &ev,
+	    run_rules(s, m, RULE_PHASE_HELO));
 }
 
 enum session_status session_mail(struct session *s, const struct mta *m,
 				 const char *sender)
 {
+	struct proxy_event ev = { .step = MCLIENT_STEP_MAIL };
+	const char *one[1] = { sender };
+
 	message_reset(s);
+	proxy_new_message(s->proxy);
 	counters_inc(&s->ctr->messages);
 	if (keep_value(&s->sender, sender) != 0)
 		return internal_error(s, m, RULE_PHASE_MAIL, "out of memory");
 	s->have_sender = true;
-	return run_rules(s, m, RULE_PHASE_MAIL);
+	set_argv(s, &ev, one);
+	return children(s, m, RULE_PHASE_MAIL, SR_PHASE_MAIL, &ev,
+	    run_rules(s, m, RULE_PHASE_MAIL));
 }
 
 /* A recipient the MTA rejected itself: check its reply, log, count. */
@@ -591,6 +780,8 @@ static void audit_rejected(struct session *s, const struct mta *m,
 enum session_status session_rcpt(struct session *s, const struct mta *m,
 				 const char *rcpt)
 {
+	struct proxy_event ev = { .step = MCLIENT_STEP_RCPT };
+	const char *one[1] = { rcpt };
 	enum session_status st;
 	const char *mailer;
 
@@ -606,7 +797,9 @@ enum session_status session_rcpt(struct session *s, const struct mta *m,
 	if (keep_value(&s->rcpt, rcpt) != 0)
 		return internal_error(s, m, RULE_PHASE_RCPT, "out of memory");
 	s->have_rcpt = true;
-	st = run_rules(s, m, RULE_PHASE_RCPT);
+	set_argv(s, &ev, one);
+	st = children(s, m, RULE_PHASE_RCPT, SR_PHASE_RCPT, &ev,
+	    run_rules(s, m, RULE_PHASE_RCPT));
 	if (st == SESSION_CONTINUE || st == SESSION_ACCEPT)
 		s->nrcpt++;	/* recipients the rules let through */
 	return st;
@@ -614,28 +807,38 @@ enum session_status session_rcpt(struct session *s, const struct mta *m,
 
 enum session_status session_data(struct session *s, const struct mta *m)
 {
-	return run_rules(s, m, RULE_PHASE_DATA);
+	struct proxy_event ev = { .step = MCLIENT_STEP_DATA };
+
+	return children(s, m, RULE_PHASE_DATA, SR_PHASE_DATA, &ev,
+	    run_rules(s, m, RULE_PHASE_DATA));
 }
 
 enum session_status session_header(struct session *s, const struct mta *m,
 				   const char *name, const char *value)
 {
+	struct proxy_event ev = { .step = MCLIENT_STEP_HEADER };
 	enum session_status st;
 
 	s->header_name = name;
 	s->header_value = value != NULL ? value : "";
 	st = run_rules(s, m, RULE_PHASE_HEADER);
+	ev.name = name != NULL ? name : "";
+	ev.value = s->header_value;
+	st = children(s, m, RULE_PHASE_HEADER, SR_PHASE_EOM, &ev, st);
 	s->header_name = s->header_value = NULL;
 	return st;
 }
 
 enum session_status session_eom(struct session *s, const struct mta *m)
 {
+	struct proxy_event ev = { .step = MCLIENT_STEP_EOM };
 	enum session_status st = run_rules(s, m, RULE_PHASE_EOM);
 	const char *reason;
 
+	st = children(s, m, RULE_PHASE_EOM, SR_PHASE_EOM, &ev, st);
 	if (st != SESSION_CONTINUE && st != SESSION_ACCEPT)
 		return st;
+	apply_child_mods(s, m);
 	reason = s->quarantine_msg != NULL ? s->quarantine_msg :
 	    s->quarantine_conn;
 	if (reason != NULL && m->ops->quarantine(m->ctx, reason) != 0)
@@ -646,6 +849,71 @@ enum session_status session_eom(struct session *s, const struct mta *m)
 
 void session_abort(struct session *s)
 {
-	if (s != NULL)
+	if (s != NULL) {
 		message_reset(s);
+		proxy_abort(s->proxy);
+	}
+}
+
+/* ---- steps only proxy children take ------------------------------------ */
+
+enum session_status session_eoh(struct session *s, const struct mta *m)
+{
+	struct proxy_event ev = { .step = MCLIENT_STEP_EOH };
+
+	return children(s, m, RULE_PHASE_EOM, SR_PHASE_EOM, &ev,
+	    SESSION_CONTINUE);
+}
+
+enum session_status session_body(struct session *s, const struct mta *m,
+				 const unsigned char *chunk, size_t len)
+{
+	struct proxy_event ev = { .step = MCLIENT_STEP_BODY };
+	size_t off = 0;
+
+	/* The MTA's chunks are at most 64 KiB; cut anyway. */
+	do {
+		enum session_status st;
+
+		ev.body = chunk + off;
+		ev.body_len = len - off > MCLIENT_BODY_CHUNK ?
+		    MCLIENT_BODY_CHUNK : len - off;
+		off += ev.body_len;
+		st = children(s, m, RULE_PHASE_EOM, SR_PHASE_EOM, &ev,
+		    SESSION_CONTINUE);
+		if (st != SESSION_CONTINUE)
+			return st;
+	} while (off < len);
+	return SESSION_CONTINUE;
+}
+
+enum session_status session_unknown(struct session *s, const struct mta *m,
+				    const char *line)
+{
+	struct proxy_event ev = { .step = MCLIENT_STEP_UNKNOWN };
+
+	ev.str = line != NULL ? line : "";
+	return children(s, m, RULE_PHASE_CONNECT, SR_PHASE_OTHER, &ev,
+	    SESSION_CONTINUE);
+}
+
+void session_set_client_socket(struct session *s, char family, unsigned port)
+{
+	s->sock_family = family;
+	s->sock_port = port;
+}
+
+void session_set_esmtp_args(struct session *s, const char *const *argv)
+{
+	s->esmtp_argv = argv;
+}
+
+uint32_t session_proxy_actions(const struct session *s)
+{
+	return proxy_actions(s->proxy);
+}
+
+bool session_proxy_wants(const struct session *s, enum mclient_step st)
+{
+	return proxy_wants(s->proxy, st);
 }

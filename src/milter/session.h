@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "counters.h"
@@ -90,5 +91,24 @@ enum session_status session_eom(struct session *s, const struct mta *m);
 
 /* The message was aborted (RSET, or the client went away). */
 void session_abort(struct session *s);
+
+/*
+ * Proxy children ("milters", proxy.h). The steps only they take (the
+ * rules have none): end of headers, body chunks (cut at 65,535 bytes),
+ * unknown commands. Before session_connect, the client's socket family
+ * (SMFIA_*) and port; before session_mail/session_rcpt, the MTA's whole
+ * argv (address, then ESMTP arguments; NULL-terminated, valid for that
+ * call only). What the children asked for at negotiation: their actions
+ * (SMFIF_*) and whether one of them wants a step.
+ */
+enum session_status session_eoh(struct session *s, const struct mta *m);
+enum session_status session_body(struct session *s, const struct mta *m,
+				 const unsigned char *chunk, size_t len);
+enum session_status session_unknown(struct session *s, const struct mta *m,
+				    const char *line);
+void session_set_client_socket(struct session *s, char family, unsigned port);
+void session_set_esmtp_args(struct session *s, const char *const *argv);
+uint32_t session_proxy_actions(const struct session *s);
+bool session_proxy_wants(const struct session *s, enum mclient_step st);
 
 #endif /* SMTPREPLY_MILTER_SESSION_H */

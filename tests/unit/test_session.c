@@ -103,7 +103,8 @@ static int rec_quarantine(void *ctx, const char *reason)
 }
 
 static const struct mta_ops rec_ops = {
-	rec_getsymval, rec_setreply, rec_setmlreply, rec_quarantine
+	.getsymval = rec_getsymval, .setreply = rec_setreply,
+	.setmlreply = rec_setmlreply, .quarantine = rec_quarantine
 };
 
 /* ---- fixtures --------------------------------------------------------- */

@@ -1,0 +1,539 @@
+/*
+ * test_proxy.c - the proxy (children behind smtpreply-milter) without an
+ * MTA: the "milters" configuration with every error, durations, '%%' as
+ * the MTA reads it, and proxy_step() against scripted children.
+ *
+ * A scripted child is a thread on a unix socket in a private directory:
+ * it answers the negotiation with the actions and steps given, then for
+ * every packet that expects an answer sends the next reply of its script
+ * (raw packets, as libmilter would write them), and records the commands
+ * it received. The tests assert the verdict of each step, the reply as
+ * normalized, the order the children were asked in, the modifications in
+ * the order they were made, evaluate mode and on_error.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "conf.h"
+#include "proxy.h"
+#include "proxy_conf.h"
+
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/test_proxy.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static const struct {
+	const char *text;
+	const char *err;		/* substring of the errors, NULL: ok */
+} conf_rows[] = {
+	{ "milters = ( { name = \"a\"; socket = \"inet:8892@127.0.0.1\"; } );", NULL },
+	{ "milters = ( { name = \"a\"; socket = \"unix:/run/a.sock\"; timeouts = "
+	  "{ connect = \"250ms\"; command = 10; eom = \"5m\"; }; on_error = "
+	  "\"reject\"; evaluate = true; } );", NULL },
+	{ "milters = ( { socket = \"inet:1@h\"; } );", "needs a 'name'" },
+	{ "milters = ( { name = \"a b\"; socket = \"inet:1@h\"; } );",
+	  "needs a 'name'" },
+	{ "milters = ( { name = \"a\"; } );", "milter 'a' needs a 'socket'" },
+	{ "milters = ( { name = \"a\"; socket = \"tcp:1\"; } );",
+	  "must start with unix:" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:0@h\"; } );", "port 1-65535" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:70000@h\"; } );",
+	  "port 1-65535" },
+	{ "milters = ( { name = \"a\"; socket = \"unix:rel\"; } );",
+	  "absolute path" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:1@h\"; }, { name = \"a\"; "
+	  "socket = \"inet:2@h\"; } );", "milter 'a' is defined twice" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:1@h\"; on_error = "
+	  "\"ignore\"; } );", "'on_error' must be 'tempfail', 'accept' or "
+	  "'reject', not 'ignore'" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:1@h\"; timeouts = { "
+	  "command = \"3 s\"; }; } );", "bad timeout '3 s'" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:1@h\"; timeouts = { "
+	  "command = \"2h\"; }; } );", "bad timeout '2h'" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:1@h\"; timeouts = { "
+	  "read = 1; }; } );", "unknown setting 'read' in timeouts" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:1@h\"; colour = 1; } );",
+	  "unknown setting 'colour' in a milter" },
+	{ "milters = ( { name = \"a\"; socket = \"inet:1@h\"; evaluate = 1; } );",
+	  "'evaluate' must be true or false" },
+	{ "milters = { name = \"a\"; };", "'milters' must be a list" },
+};
+
+START_TEST(test_conf)
+{
+	char path[128];
+	struct conf *cfg = NULL;
+	struct conf_errors errs;
+	FILE *f;
+	size_t i;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/c.conf", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(conf_rows[_i].text, f);
+	fclose(f);
+	conf_errors_init(&errs);
+	if (conf_rows[_i].err == NULL) {
+		ck_assert_msg(conf_load(path, &cfg, &errs) == 0, "%s: %s",
+		    conf_rows[_i].text, errs.n ? errs.lines[0] : "");
+		ck_assert_uint_ge(cfg->proxy.n, 1);
+		conf_unref(cfg);
+	} else {
+		ck_assert_int_eq(conf_load(path, &cfg, &errs), -1);
+		for (i = 0; i < errs.n; i++)
+			found = found || strstr(errs.lines[i],
+			    conf_rows[_i].err) != NULL;
+		ck_assert_msg(found, "%s: expected '%s', got '%s'",
+		    conf_rows[_i].text, conf_rows[_i].err,
+		    errs.n ? errs.lines[0] : "(none)");
+		/* Every error names the file and a line. */
+		ck_assert_msg(strncmp(errs.lines[0], path, strlen(path)) == 0 &&
+		    errs.lines[0][strlen(path)] == ':', "%s", errs.lines[0]);
+	}
+	conf_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(test_conf_values)
+{
+	char path[128];
+	struct conf *cfg = NULL;
+	struct conf_errors errs;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/c.conf", tmpdir);
+	f = fopen(path, "w");
+	fputs(conf_rows[1].text, f);
+	fputs("\n", f);
+	fclose(f);
+	conf_errors_init(&errs);
+	ck_assert_int_eq(conf_load(path, &cfg, &errs), 0);
+	ck_assert_str_eq(cfg->proxy.child[0].name, "a");
+	ck_assert_str_eq(cfg->proxy.child[0].socket, "unix:/run/a.sock");
+	ck_assert_int_eq(cfg->proxy.child[0].connect_ms, 250);
+	ck_assert_int_eq(cfg->proxy.child[0].command_ms, 10000);
+	ck_assert_int_eq(cfg->proxy.child[0].eom_ms, 300000);
+	ck_assert_int_eq(cfg->proxy.child[0].on_error, PROXY_ON_ERROR_REJECT);
+	ck_assert(cfg->proxy.child[0].evaluate);
+	conf_unref(cfg);
+	conf_errors_free(&errs);
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	int ms;				/* -1: refused */
+} dur_rows[] = {
+	{ "1ms", 1 }, { "250ms", 250 }, { "30s", 30000 }, { "30", 30000 },
+	{ "5m", 300000 }, { "60m", 3600000 }, { "61m", -1 }, { "0", -1 },
+	{ "0ms", -1 }, { "-1", -1 }, { "1h", -1 }, { "", -1 }, { "s", -1 },
+	{ " 5", -1 }, { "+5", -1 }, { "99999999999999999999", -1 },
+};
+
+START_TEST(test_duration)
+{
+	int ms = -1;
+	int rc = proxy_duration_ms(dur_rows[_i].in, &ms);
+
+	if (dur_rows[_i].ms < 0)
+		ck_assert_msg(rc == -1, "'%s' accepted", dur_rows[_i].in);
+	else
+		ck_assert_msg(rc == 0 && ms == dur_rows[_i].ms, "'%s': %d %d",
+		    dur_rows[_i].in, rc, ms);
+}
+END_TEST
+
+START_TEST(test_percent)
+{
+	static const char *const rows[][2] = {
+		{ "100%% sure", "100% sure" }, { "100% sure", "100% sure" },
+		{ "%%%", "%%" }, { "%%%%", "%%" }, { "%", "%" }, { "", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < NROWS(rows); i++) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%s", rows[i][0]);
+		ck_assert_str_eq(proxy_unescape_percent(buf), rows[i][1]);
+	}
+}
+END_TEST
+
+/* ---- scripted children ------------------------------------------------ */
+
+struct script {
+	char path[108];
+	uint32_t actions, protocol;
+	const char *replies[16];	/* packets: "<cmd><data>", lengths below */
+	size_t lens[16];
+	size_t nreplies;
+	char got[64];			/* commands received, in order */
+	size_t ngot;
+	int listen_fd;
+	pthread_t th;
+	bool close_at_eom;		/* crash mid-message */
+};
+
+static int read_full(int fd, void *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t k = read(fd, (char *)buf + off, n - off);
+
+		if (k <= 0)
+			return -1;
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+static void send_packet(int fd, const char *p, size_t len)
+{
+	unsigned char h[4] = { (unsigned char)(len >> 24),
+	    (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+	    (unsigned char)len };
+
+	ck_assert_int_eq(write(fd, h, 4), 4);
+	ck_assert_int_eq(write(fd, p, len), (ssize_t)len);
+}
+
+static void *child_main(void *arg)
+{
+	struct script *sc = arg;
+	size_t next = 0;
+	int fd = accept(sc->listen_fd, NULL, NULL);
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		unsigned char h[4], buf[70000];
+		uint32_t n;
+
+		if (read_full(fd, h, 4) != 0)
+			break;
+		n = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+		    (uint32_t)h[2] << 8 | h[3];
+		if (n == 0 || n > sizeof(buf) || read_full(fd, buf, n) != 0)
+			break;
+		if (buf[0] != 'D' && sc->ngot < sizeof(sc->got) - 1)
+			sc->got[sc->ngot++] = (char)buf[0];
+		if (buf[0] == 'O') {
+			unsigned char o[13] = { 'O', 0, 0, 0, 6 };
+
+			o[5] = (unsigned char)(sc->actions >> 24);
+			o[6] = (unsigned char)(sc->actions >> 16);
+			o[7] = (unsigned char)(sc->actions >> 8);
+			o[8] = (unsigned char)sc->actions;
+			o[9] = (unsigned char)(sc->protocol >> 24);
+			o[10] = (unsigned char)(sc->protocol >> 16);
+			o[11] = (unsigned char)(sc->protocol >> 8);
+			o[12] = (unsigned char)sc->protocol;
+			send_packet(fd, (const char *)o, 13);
+			continue;
+		}
+		if (buf[0] == 'D' || buf[0] == 'A')
+			continue;
+		if (buf[0] == 'Q')
+			break;
+		if (buf[0] == 'E' && sc->close_at_eom)
+			break;
+		/* Replies up to and including the first verdict. */
+		for (;;) {
+			char k;
+
+			if (next >= sc->nreplies) {
+				send_packet(fd, "c", 1);
+				break;
+			}
+			k = sc->replies[next][0];
+			send_packet(fd, sc->replies[next], sc->lens[next]);
+			next++;
+			if (strchr("+-2behimpq", k) == NULL)
+				break;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+#define R(lit) lit, sizeof(lit) - 1
+
+static void script_start(struct script *sc, const char *name)
+{
+	struct sockaddr_un sun;
+
+	snprintf(sc->path, sizeof(sc->path), "%s/%s.sock", tmpdir, name);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, sc->path);
+	sc->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(sc->listen_fd, 0);
+	ck_assert_int_eq(bind(sc->listen_fd, (struct sockaddr *)&sun,
+	    sizeof(sun)), 0);
+	ck_assert_int_eq(listen(sc->listen_fd, 4), 0);
+	ck_assert_int_eq(pthread_create(&sc->th, NULL, child_main, sc), 0);
+}
+
+static void script_add(struct script *sc, const char *p, size_t len)
+{
+	sc->replies[sc->nreplies] = p;
+	sc->lens[sc->nreplies++] = len;
+}
+
+static void script_join(struct script *sc)
+{
+	pthread_join(sc->th, NULL);
+	close(sc->listen_fd);
+}
+
+/* A configuration of N children on the scripts' sockets. */
+static void make_conf(struct proxy_conf *pc, struct script **sc,
+		      const bool *evaluate, const enum proxy_on_error *oe,
+		      size_t n)
+{
+	size_t i;
+
+	pc->n = n;
+	pc->child = calloc(n, sizeof(*pc->child));
+	for (i = 0; i < n; i++) {
+		char spec[160], name[16];
+
+		snprintf(spec, sizeof(spec), "unix:%s", sc[i]->path);
+		snprintf(name, sizeof(name), "c%zu", i + 1);
+		pc->child[i].name = strdup(name);
+		pc->child[i].socket = strdup(spec);
+		pc->child[i].connect_ms = 1000;
+		pc->child[i].command_ms = 1000;
+		pc->child[i].eom_ms = 1000;
+		pc->child[i].on_error = oe != NULL ? oe[i] :
+		    PROXY_ON_ERROR_TEMPFAIL;
+		pc->child[i].evaluate = evaluate != NULL && evaluate[i];
+		pc->child[i].ctr = calloc(1, sizeof(*pc->child[i].ctr));
+	}
+}
+
+static void step(struct proxy *p, enum mclient_step st, enum sr_phase ph,
+		 struct proxy_verdict *v)
+{
+	static const char *const argv[] = { "<a@example.org>" };
+	struct proxy_event ev;
+	struct sr_options o;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.step = st;
+	ev.hostname = "client.example";
+	ev.family = SMFIA_INET;
+	ev.port = 2525;
+	ev.addr = "192.0.2.1";
+	ev.str = "client.example";
+	ev.argv = argv;
+	ev.argc = 1;
+	ev.name = "Subject";
+	ev.value = "hi";
+	ev.body = "body\r\n";
+	ev.body_len = 6;
+	memset(&o, 0, sizeof(o));
+	o.phase = ph;
+	o.context = SR_CONTEXT_MILTER;
+	proxy_step(p, &ev, NULL, NULL, &o, NULL, v);
+}
+
+START_TEST(test_chain_order_and_normalize)
+{
+	struct script a = { .actions = 0 }, b = { .actions = 0 };
+	struct script *all[2] = { &a, &b };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* c1 continues at RCPT then rejects the second RCPT with a class
+	 * mismatch; c2 must not see that second RCPT. */
+	script_add(&a, R("c"));		/* connect */
+	script_add(&a, R("c"));		/* mail */
+	script_add(&a, R("c"));		/* rcpt 1 */
+	script_add(&a, R("y550 4.7.1 Access denied 100%% sure\0"));
+	script_start(&a, "a");
+	script_start(&b, "b");
+	make_conf(&pc, all, NULL, NULL, 2);
+	p = proxy_open(&pc);
+	ck_assert_ptr_nonnull(p);
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_MAIL, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	step(p, MCLIENT_STEP_RCPT, SR_PHASE_RCPT, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	step(p, MCLIENT_STEP_RCPT, SR_PHASE_RCPT, &v);
+	ck_assert_int_eq(v.result, PROXY_REJECT);
+	ck_assert_str_eq(v.child, "c1");
+	ck_assert(v.has_reply);
+	ck_assert_str_eq(v.norm.wire, "550 5.7.1 Access denied 100% sure");
+	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->normalized[
+	    SR_D_ENHANCED_CLASS_MISMATCH]), 1);
+	ck_assert_uint_eq(v.norm.nchanges, 1);	/* nothing else changed */
+	proxy_verdict_release(&v);
+	proxy_close(p);
+	script_join(&a);
+	script_join(&b);
+	ck_assert_str_eq(a.got, "OCMRRQ");
+	ck_assert_str_eq(b.got, "OCMRQ");
+	proxy_conf_free(&pc);
+}
+END_TEST
+
+START_TEST(test_mods_evaluate_and_precedence)
+{
+	struct script a = { .actions = SMFIF_ADDHDRS | SMFIF_ADDRCPT },
+	    b = { .actions = SMFIF_ADDHDRS }, c = { .actions = SMFIF_CHGHDRS };
+	struct script *all[3] = { &a, &b, &c };
+	bool evaluate[3] = { false, true, false };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+	const struct proxy_mod *m;
+
+	/* Everyone continues until the end of message. */
+	script_add(&a, R("h" "X-A\0one\0"));
+	script_add(&a, R("+" "<new@example.org>\0"));
+	script_add(&a, R("p"));
+	script_add(&a, R("c"));
+	script_add(&b, R("h" "X-B\0evaluated\0"));
+	script_add(&b, R("y550 5.7.1 would reject\0"));
+	script_add(&c, R("m" "\0\0\0\x01" "Subject\0new\0"));
+	script_add(&c, R("a"));
+	a.protocol = b.protocol = c.protocol = SMFIP_NOCONNECT | SMFIP_NOMAIL |
+	    SMFIP_NORCPT | SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOHDRS |
+	    SMFIP_NOEOH | SMFIP_NOBODY;
+	script_start(&a, "a");
+	script_start(&b, "b");
+	script_start(&c, "c");
+	make_conf(&pc, all, evaluate, NULL, 3);
+	p = proxy_open(&pc);
+	ck_assert_uint_eq(proxy_actions(p), SMFIF_ADDHDRS | SMFIF_ADDRCPT |
+	    SMFIF_CHGHDRS);		/* the evaluated child's left out */
+	ck_assert(!proxy_wants(p, MCLIENT_STEP_BODY));
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_EOM, SR_PHASE_EOM, &v);
+	/* c1 continued, c2 is evaluated, c3 accepted: continue wins. */
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	ck_assert_uint_eq(proxy_nmods(p), 3);
+	m = proxy_mod_at(p, 0);
+	ck_assert(m->kind == MCLIENT_R_ADDHEADER && strcmp(m->a, "X-A") == 0);
+	m = proxy_mod_at(p, 1);
+	ck_assert(m->kind == MCLIENT_R_ADDRCPT &&
+	    strcmp(m->a, "<new@example.org>") == 0 && m->b == NULL);
+	m = proxy_mod_at(p, 2);
+	ck_assert(m->kind == MCLIENT_R_CHGHEADER && m->index == 1 &&
+	    strcmp(m->b, "new") == 0 && strcmp(m->child, "c3") == 0);
+	proxy_close(p);
+	script_join(&a);
+	script_join(&b);
+	script_join(&c);
+	proxy_conf_free(&pc);
+}
+END_TEST
+
+START_TEST(test_on_error)
+{
+	struct script a = { .actions = SMFIF_ADDHDRS, .close_at_eom = true },
+	    b = { .actions = 0 };
+	struct script *all[2] = { &a, &b };
+	enum proxy_on_error oe[2] = { PROXY_ON_ERROR_ACCEPT,
+	    PROXY_ON_ERROR_TEMPFAIL };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* c1 dies at end of message (on_error accept: c2 goes on, its
+	 * quarantine reason cleaned); then both are down for the next
+	 * connection: c1 is skipped, c2 (tempfail) decides at connect. */
+	script_add(&b, R("c"));		/* connect */
+	script_add(&b, R("c"));		/* mail */
+	script_add(&b, R("q" "bad\x01stuff\0"));
+	script_add(&b, R("c"));
+	b.actions = SMFIF_QUARANTINE;
+	script_start(&a, "a");
+	script_start(&b, "b");
+	make_conf(&pc, all, NULL, oe, 2);
+	p = proxy_open(&pc);
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_MAIL, &v);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	step(p, MCLIENT_STEP_EOM, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	ck_assert_uint_eq(proxy_nmods(p), 1);
+	ck_assert_str_eq(proxy_mod_at(p, 0)->a, "bad stuff");	/* cleaned */
+	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->errors), 1);
+	proxy_close(p);
+	script_join(&a);
+	script_join(&b);
+	/* Both down now: c1 accept is skipped, c2 tempfails at connect. */
+	unlink(a.path);
+	unlink(b.path);
+	p = proxy_open(&pc);
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_MAIL, &v);
+	ck_assert_int_eq(v.result, PROXY_TEMPFAIL);
+	ck_assert(v.from_error && !v.has_reply);
+	ck_assert_str_eq(v.child, "c2");
+	proxy_close(p);
+	proxy_conf_free(&pc);
+}
+END_TEST
+
+static Suite *proxy_suite(void)
+{
+	Suite *s = suite_create("proxy");
+	TCase *tc = tcase_create("conf");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_conf, 0, (int)NROWS(conf_rows));
+	tcase_add_test(tc, test_conf_values);
+	tcase_add_loop_test(tc, test_duration, 0, (int)NROWS(dur_rows));
+	tcase_add_test(tc, test_percent);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("children");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_chain_order_and_normalize);
+	tcase_add_test(tc, test_mods_evaluate_and_precedence);
+	tcase_add_test(tc, test_on_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(proxy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1049,7 +1049,8 @@ static void proxy_conf_error(void *ctx, const config_setting_t *s,
 
 static const char *const top_known[] = {
 	"socket", "user", "group", "socket_mode", "pidfile", "log", "on_error",
-	"audit_mta_rejects", "normalize", "replies", "rules", "metrics", "milters", NULL
+	"audit_mta_rejects", "normalize", "replies", "rules", "metrics",
+	"milters", NULL
 };
 
 int conf_load(const char *path, struct conf **out,

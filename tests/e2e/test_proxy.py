@@ -157,6 +157,10 @@ def main():
             ch.start()
         milter.start()
         pf.start()
+        # start() waits for the main smtpd; the second one may lag.
+        deadline = time.monotonic() + 10
+        while not mta.port_open("127.0.0.1", direct_port) and time.monotonic() < deadline:
+            time.sleep(0.1)
         tap.run(replies, tap, pf, milter, proxy_port, direct_port)
         tap.run(modifications, tap, pf, milter, proxy_port)
         tap.run(evaluation, tap, milter, proxy_port)

@@ -301,6 +301,13 @@ int reply_send(const struct conf *cfg, const struct reply *rp,
 	return 0;
 }
 
+int reply_send_normalized(const struct mta *m,
+			  const struct sr_normalized *norm,
+			  enum rule_action action, const char *qid)
+{
+	return set_reply(m, norm, action, qid);
+}
+
 void reply_sent_release(struct reply_sent *sent)
 {
 	if (sent->rendered)

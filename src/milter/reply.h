@@ -107,6 +107,16 @@ int reply_send(const struct conf *cfg, const struct reply *rp,
 void reply_sent_release(struct reply_sent *sent);
 
 /*
+ * Hand NORM, a reply already normalized in milter context (a proxy
+ * child's), to the MTA for ACTION (reject: 5xx, tempfail: 4xx), escaped
+ * as reply_send() does. 0 when set, -1 when not (logged with QID; the
+ * MTA then sends its default).
+ */
+int reply_send_normalized(const struct mta *m,
+			  const struct sr_normalized *norm,
+			  enum rule_action action, const char *qid);
+
+/*
  * The quarantine reason RP with VALS filled in, control bytes as
  * spaces; a copy of FALLBACK when RP is NULL or expands to nothing.
  * Returns a string the caller frees, NULL when memory ran out.

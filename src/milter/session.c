@@ -547,9 +547,6 @@ static enum session_status children(struct session *s, const struct mta *m,
 {
 	struct proxy_verdict v;
 	struct sr_options o;
-	const struct sr_normalized *norm;
-	struct sr_normalized scratch;
-	bool rendered = false;
 	enum session_status out;
 
 	if (s->cfg->proxy.n == 0)
@@ -581,25 +578,28 @@ static enum session_status children(struct session *s, const struct mta *m,
 	if (v.from_error)
 		counters_inc(&s->ctr->internal_errors);
 	if (v.has_reply) {
-		(void)send_reply(s, m, &v.norm, out);
+		(void)reply_send_normalized(m, &v.norm, out == SESSION_REJECT ?
+		    RULE_REJECT : RULE_TEMPFAIL, s->qid);
 	} else {
+		/* No reply, one that could not be fixed, or on_error: the
+		 * configured default reply of the class. */
 		const struct reply *rp = out == SESSION_REJECT ?
 		    s->cfg->reject[sph] : s->cfg->tempfail[sph];
+		struct template_values vals;
+		struct reply_sent sent;
 		char child[200], reply[1200];
 
-		norm = reply_for(s, NULL, rp, &scratch, &rendered);
-		if (norm != NULL) {
-			(void)send_reply(s, m, norm, out);
+		fill_values(s, NULL, &vals);
+		if (reply_send(s->cfg, rp, &vals, m, s->qid, v.child, &sent) == 0) {
 			log_field(child, sizeof(child), v.child, strlen(v.child));
-			log_quote(reply, sizeof(reply), norm->wire,
-			    norm->wire_len);
+			log_quote(reply, sizeof(reply), sent.norm->wire,
+			    sent.norm->wire_len);
 			log_qid(LOG_INFO, s->qid, "child=%s step=%s %s: the "
 			    "default reply \"%s\"", child,
 			    mclient_step_name(ev->step), v.from_error ?
 			    "on_error" : "verdict without a usable reply", reply);
 		}
-		if (rendered)
-			sr_normalized_release(&scratch);
+		reply_sent_release(&sent);
 	}
 	proxy_verdict_release(&v);
 	return out;

@@ -79,7 +79,31 @@ static void make_printable(char *s)
 			*s = '?';
 }
 
-static void emit(int level, const char *rawqid, const char *fmt, va_list ap)
+/* No error number to append (emit's ERR). */
+#define NO_ERRNO (-1)
+
+/*
+ * One line at LEVEL: the queue id RAWQID (NULL: none) first, then FMT
+ * with AP, then ": " and the text of ERR unless it is NO_ERRNO.
+ */
+/* Append ": " and the text of ERR to MSG (SIZE bytes), cutting MSG for room. */
+static void append_error(char *msg, size_t size, int err)
+{
+	char ebuf[128];
+	const char *text = strerror_r(err, ebuf, sizeof(ebuf));
+	size_t len = strlen(msg), need = strlen(text) + 3;
+
+	if (need > size / 2)
+		need = size / 2;
+	if (len + need > size - 1) {
+		len = size - 1 - need;
+		memcpy(msg + len - 3, "...", 3);
+	}
+	snprintf(msg + len, size - len, ": %s", text);
+}
+
+static void emit(int level, const char *rawqid, int err, const char *fmt,
+		 va_list ap)
 {
 	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 128], qbuf[LOG_QID_SHOWN];
 	const char *prefix, *qid = NULL;
@@ -94,6 +118,8 @@ static void emit(int level, const char *rawqid, const char *fmt, va_list ap)
 		snprintf(msg, sizeof(msg), "(unformattable log message)");
 	else if ((size_t)n >= sizeof(msg))
 		memcpy(msg + sizeof(msg) - 4, "...", 4);
+	if (err != NO_ERRNO)
+		append_error(msg, sizeof(msg), err);
 	make_printable(msg);
 	prefix = level <= LOG_ERR ? "error: " : level == LOG_WARNING ?
 	    "warning: " : "";
@@ -138,7 +164,18 @@ void log_msg(int level, const char *fmt, ...)
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	emit(level, NULL, fmt, ap);
+	emit(level, NULL, NO_ERRNO, fmt, ap);
+	va_end(ap);
+}
+
+void log_errno(int level, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	emit(level, NULL, err, fmt, ap);
 	va_end(ap);
 }
 
@@ -149,7 +186,8 @@ void log_qid(int level, const char *qid, const char *fmt, ...)
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	emit(level, qid != NULL && *qid != '\0' ? qid : "NOQUEUE", fmt, ap);
+	emit(level, qid != NULL && *qid != '\0' ? qid : "NOQUEUE", NO_ERRNO, fmt,
+	    ap);
 	va_end(ap);
 }
 

@@ -51,6 +51,13 @@ bool log_enabled(int level);
 /* A line not about a message: "warning: ...", "started ...". */
 void log_msg(int level, const char *fmt, ...) LOG_PRINTF(2, 3);
 
+/*
+ * log_msg() with ": " and the text of error number ERR appended (errno
+ * where a system call failed, a pthread function's result): the
+ * OpenSMTPD log_warn() convention, with the number given explicitly.
+ */
+void log_errno(int level, int err, const char *fmt, ...) LOG_PRINTF(3, 4);
+
 /* A line about a message: QID (NULL or "": "NOQUEUE") goes first. */
 void log_qid(int level, const char *qid, const char *fmt, ...)
 	LOG_PRINTF(3, 4);

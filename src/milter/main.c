@@ -204,11 +204,11 @@ static int fix_unix_socket(const struct conf *cfg, const char *socket,
 	if (path == NULL)
 		return 0;
 	if (getuid() == 0 && chown(path, uid, gid) != 0) {
-		log_msg(LOG_ERR, "chown %s: %s", path, strerror(errno));
+		log_errno(LOG_ERR, errno, "chown %s", path);
 		return -1;
 	}
 	if (cfg->socket_mode_set && chmod(path, (mode_t)cfg->socket_mode) != 0) {
-		log_msg(LOG_ERR, "chmod %s: %s", path, strerror(errno));
+		log_errno(LOG_ERR, errno, "chmod %s", path);
 		return -1;
 	}
 	return 0;
@@ -263,12 +263,11 @@ static int resolve_user(const char *user, const char *group, uid_t *uid,
 static int drop_privileges(const char *user, uid_t uid, gid_t gid)
 {
 	if (setgroups(0, NULL) != 0 && errno != EPERM) {
-		log_msg(LOG_ERR, "setgroups: %s", strerror(errno));
+		log_errno(LOG_ERR, errno, "setgroups");
 		return -1;
 	}
 	if (initgroups(user, gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
-		log_msg(LOG_ERR, "cannot become user '%s': %s", user,
-		    strerror(errno));
+		log_errno(LOG_ERR, errno, "cannot become user '%s'", user);
 		return -1;
 	}
 	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
@@ -290,11 +289,11 @@ static int detach(void)
 	char b = 0;
 
 	if (pipe(p) != 0) {
-		log_msg(LOG_ERR, "pipe: %s", strerror(errno));
+		log_errno(LOG_ERR, errno, "pipe");
 		return -1;
 	}
 	if ((pid = fork()) < 0) {
-		log_msg(LOG_ERR, "fork: %s", strerror(errno));
+		log_errno(LOG_ERR, errno, "fork");
 		return -1;
 	}
 	if (pid > 0) {
@@ -309,7 +308,7 @@ static int detach(void)
 	close(p[0]);
 	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
 	if (setsid() < 0 || chdir("/") != 0) {
-		log_msg(LOG_ERR, "setsid/chdir: %s", strerror(errno));
+		log_errno(LOG_ERR, errno, "setsid/chdir");
 		return -1;
 	}
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
@@ -355,7 +354,7 @@ static int setup_signals(void)
 	size_t i;
 
 	if (pipe(sig_pipe) != 0) {
-		log_msg(LOG_ERR, "pipe: %s", strerror(errno));
+		log_errno(LOG_ERR, errno, "pipe");
 		return -1;
 	}
 	(void)fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
@@ -402,8 +401,7 @@ static int start_milter(struct milter_thread *mt)
 	int rc = spawn_thread(&mt->tid, run_milter, mt);
 
 	if (rc != 0) {
-		log_msg(LOG_ERR, "cannot start the milter thread: %s",
-		    strerror(rc));
+		log_errno(LOG_ERR, rc, "cannot start the milter thread");
 		return -1;
 	}
 	return 0;
@@ -506,105 +504,180 @@ static bool join_milter(struct milter_thread *mt, int seconds)
 	return pthread_timedjoin_np(mt->tid, NULL, &ts) == 0;
 }
 
-int main(int argc, char **argv)
-{
-	static struct milter_shared sh;
-	static struct metrics_registry metrics_reg;
-	struct metrics_http *metrics = NULL;
-	const char *metrics_spec;
-	struct milter_thread mt = { 0, 0 };
+/* What both paths start from: the options, the loaded configuration and
+ * the values the options override. */
+struct startup {
 	struct options o;
+	char *path;			/* the configuration file; NULL: built in */
 	struct conf *cfg;
-	char *path = NULL, *pidfile = NULL;
-	const char *socket, *user;
-	uid_t uid;
-	gid_t gid;
-	bool drop, stop = false;
-	int status = 0, ready = -1;
+	const char *socket;		/* -p, else the configuration's */
+	const char *user;		/* -u, else the configuration's */
+	const char *metrics;		/* -m, else the configuration's; NULL: off */
+};
 
-	if (parse_options(argc, argv, &o) != 0)
+static void startup_free(struct startup *st)
+{
+	conf_unref(st->cfg);
+	free(st->path);
+}
+
+/*
+ * Parse the options, load the configuration (every error to standard
+ * error) and apply the overrides. Returns 0, or the exit status to
+ * leave with (1: the configuration, 2: usage) with nothing left to free.
+ */
+static int startup(int argc, char **argv, struct startup *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (parse_options(argc, argv, &st->o) != 0)
 		return 2;
-	if (o.config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
-		o.config = DEFAULT_CONFIG;
-	if (o.config != NULL && (path = realpath(o.config, NULL)) == NULL) {
-		fprintf(stderr, "%s: cannot read the file: %s\n", o.config,
+	if (st->o.config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		st->o.config = DEFAULT_CONFIG;
+	if (st->o.config != NULL &&
+	    (st->path = realpath(st->o.config, NULL)) == NULL) {
+		fprintf(stderr, "%s: cannot read the file: %s\n", st->o.config,
 		    strerror(errno));
 		return 1;
 	}
-	if ((cfg = load(path, true)) == NULL) {
-		if (o.test)
-			fprintf(stderr, "%s: configuration has errors\n", path);
-		free(path);
+	if ((st->cfg = load(st->path, true)) == NULL) {
+		if (st->o.test)
+			fprintf(stderr, "%s: configuration has errors\n", st->path);
+		free(st->path);
 		return 1;
 	}
-	socket = o.socket != NULL ? o.socket : cfg->socket;
-	if (!socket_ok(socket)) {
+	st->socket = st->o.socket != NULL ? st->o.socket : st->cfg->socket;
+	if (!socket_ok(st->socket)) {
 		fprintf(stderr, PROGNAME ": -p: socket must be inet:PORT@HOST, "
-		    "inet6:PORT@HOST or unix:PATH, not '%s'\n", socket);
-		conf_unref(cfg);
-		free(path);
+		    "inet6:PORT@HOST or unix:PATH, not '%s'\n", st->socket);
+		startup_free(st);
 		return 2;
 	}
-	user = o.user != NULL ? o.user : cfg->user;
-	metrics_spec = o.metrics != NULL ? o.metrics : cfg->metrics;
-	if (metrics_spec != NULL && metrics_spec[0] == '\0')
-		metrics_spec = NULL;
-	if (o.metrics != NULL && metrics_spec != NULL) {
+	st->user = st->o.user != NULL ? st->o.user : st->cfg->user;
+	st->metrics = st->o.metrics != NULL ? st->o.metrics : st->cfg->metrics;
+	if (st->metrics != NULL && st->metrics[0] == '\0')
+		st->metrics = NULL;
+	if (st->o.metrics != NULL && st->metrics != NULL) {
 		struct sockaddr_storage ss;
 		unsigned sslen;
 		char err[256];
 
-		if (metrics_listen_parse(metrics_spec, &ss, &sslen, err,
+		if (metrics_listen_parse(st->metrics, &ss, &sslen, err,
 		    sizeof(err)) != 0) {
-			fprintf(stderr, PROGNAME ": -m '%s': %s\n", metrics_spec,
+			fprintf(stderr, PROGNAME ": -m '%s': %s\n", st->metrics,
 			    err);
-			conf_unref(cfg);
-			free(path);
+			startup_free(st);
 			return 2;
 		}
 	}
-	if (o.test) {
-		if (user != NULL && getpwnam(user) == NULL) {
-			fprintf(stderr, "%s: unknown user '%s'\n", path != NULL ?
-			    path : "built-in defaults", user);
-			conf_unref(cfg);
-			free(path);
-			return 1;
-		}
-		if (cfg->group != NULL && getgrnam(cfg->group) == NULL) {
-			fprintf(stderr, "%s: unknown group '%s'\n", path != NULL ?
-			    path : "built-in defaults", cfg->group);
-			conf_unref(cfg);
-			free(path);
-			return 1;
-		}
-		conftest_print(stdout, cfg, socket, user);
-		conf_unref(cfg);
-		free(path);
-		return 0;
-	}
+	return 0;
+}
 
-	log_open(PROGNAME, o.foreground, cfg->log_facility,
-	    o.debug > 0 ? LOG_DEBUG : cfg->log_level);
-	if (resolve_user(user, cfg->group, &uid, &gid, &drop) != 0)
+/* -t: check what the configuration names, print every reply. */
+static int test_config(struct startup *st)
+{
+	const char *where = st->path != NULL ? st->path : "built-in defaults";
+	int status = 1;
+
+	if (st->user != NULL && getpwnam(st->user) == NULL)
+		fprintf(stderr, "%s: unknown user '%s'\n", where, st->user);
+	else if (st->cfg->group != NULL && getgrnam(st->cfg->group) == NULL)
+		fprintf(stderr, "%s: unknown group '%s'\n", where,
+		    st->cfg->group);
+	else {
+		conftest_print(stdout, st->cfg, st->socket, st->user);
+		status = 0;
+	}
+	startup_free(st);
+	return status;
+}
+
+/*
+ * The main thread while libmilter serves: reload on SIGHUP, log the
+ * counters on SIGUSR1, stop libmilter on SIGTERM and SIGINT. Returns the
+ * exit status once libmilter has stopped.
+ */
+static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
+			  const struct startup *st)
+{
+	int status = 0;
+
+	for (;;) {
+		unsigned char b;
+		ssize_t n = read(sig_pipe[0], &b, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_errno(LOG_ERR, errno, "signal pipe");
+			return status;
+		}
+		switch (b) {
+		case SIGHUP:
+			(void)notify_send("RELOADING=1");
+			reload(sh, st->path, st->socket, st->o.debug);
+			(void)notify_send("READY=1");
+			break;
+		case SIGUSR1:
+			counters_log(&sh->counters);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_msg(LOG_INFO, "stopping on signal %d", b);
+			(void)notify_send("STOPPING=1");
+			stop_milter(mt);
+			return status;
+		case 0:
+			log_msg(mt->rc == MI_SUCCESS ? LOG_INFO : LOG_ERR,
+			    "libmilter stopped%s", mt->rc == MI_SUCCESS ? "" :
+			    " with an error");
+			return mt->rc == MI_SUCCESS ? 0 : 1;
+		default:
+			break;
+		}
+	}
+}
+
+/*
+ * Serve mail: open the socket as root, detach unless -f, write the pid
+ * file, start the metrics endpoint, drop privileges, run libmilter in its
+ * thread and handle signals until it stops. Returns the exit status.
+ */
+static int serve(struct startup *st)
+{
+	static struct milter_shared sh;
+	static struct metrics_registry metrics_reg;
+	struct metrics_http *metrics = NULL;
+	struct milter_thread mt = { 0, 0 };
+	struct conf *cfg = st->cfg;
+	char *pidfile = NULL;
+	uid_t uid;
+	gid_t gid;
+	bool drop;
+	int status, ready = -1;
+
+	log_open(PROGNAME, st->o.foreground, cfg->log_facility,
+	    st->o.debug > 0 ? LOG_DEBUG : cfg->log_level);
+	if (resolve_user(st->user, cfg->group, &uid, &gid, &drop) != 0)
 		goto fail;
-	if (o.debug > 0)
-		(void)smfi_setdbg(o.debug);
-	if (smfi_setconn((char *)socket) != MI_SUCCESS) {
-		log_msg(LOG_ERR, "bad socket '%s'", socket);
+	if (st->o.debug > 0)
+		(void)smfi_setdbg(st->o.debug);
+	if (smfi_setconn((char *)st->socket) != MI_SUCCESS) {
+		log_msg(LOG_ERR, "bad socket '%s'", st->socket);
 		goto fail;
 	}
+	/* From here the configuration's reference belongs to SH. */
+	st->cfg = NULL;
 	if (milter_setup(&sh, cfg, PROGNAME) != 0)
 		goto fail_registered;
 	/* Open the socket while still root, removing a stale unix socket. */
 	if (smfi_opensocket(true) != MI_SUCCESS) {
 		log_msg(LOG_ERR, "cannot listen on %s (in use? permissions?)",
-		    socket);
+		    st->socket);
 		goto fail_registered;
 	}
-	if (fix_unix_socket(cfg, socket, uid, gid) != 0)
+	if (fix_unix_socket(cfg, st->socket, uid, gid) != 0)
 		goto fail_registered;
-	if (!o.foreground) {
+	if (!st->o.foreground) {
 		if ((ready = detach()) < 0)
 			goto fail_registered;
 		/* Kept: a reload may free the configuration it came from. */
@@ -619,14 +692,14 @@ int main(int argc, char **argv)
 	 */
 	metrics_registry_init(&metrics_reg);
 	(void)metrics_register(&metrics_reg, counters_collect, &sh.counters);
-	if (metrics_spec != NULL &&
-	    (metrics = metrics_http_start(metrics_spec, &metrics_reg)) == NULL)
+	if (st->metrics != NULL &&
+	    (metrics = metrics_http_start(st->metrics, &metrics_reg)) == NULL)
 		goto fail_registered;
-	if (drop && drop_privileges(user, uid, gid) != 0)
+	if (drop && drop_privileges(st->user, uid, gid) != 0)
 		goto fail_registered;
 	if (setup_signals() != 0 || start_milter(&mt) != 0)
 		goto fail_registered;
-	log_config(cfg, socket, "started");
+	log_config(cfg, st->socket, "started");
 	log_msg(LOG_INFO, "serving as uid %ld gid %ld, pid %ld", (long)getuid(),
 	    (long)getgid(), (long)getpid());
 	if (ready >= 0) {
@@ -635,43 +708,7 @@ int main(int argc, char **argv)
 	}
 	(void)notify_send("READY=1\nSTATUS=serving mail");
 
-	while (!stop) {
-		unsigned char b;
-		ssize_t n = read(sig_pipe[0], &b, 1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_msg(LOG_ERR, "signal pipe: %s", strerror(errno));
-			break;
-		}
-		switch (b) {
-		case SIGHUP:
-			(void)notify_send("RELOADING=1");
-			reload(&sh, path, socket, o.debug);
-			(void)notify_send("READY=1");
-			break;
-		case SIGUSR1:
-			counters_log(&sh.counters);
-			break;
-		case SIGTERM:
-		case SIGINT:
-			log_msg(LOG_INFO, "stopping on signal %d", b);
-			(void)notify_send("STOPPING=1");
-			stop_milter(&mt);
-			stop = true;
-			break;
-		case 0:
-			log_msg(mt.rc == MI_SUCCESS ? LOG_INFO : LOG_ERR,
-			    "libmilter stopped%s", mt.rc == MI_SUCCESS ? "" :
-			    " with an error");
-			status = mt.rc == MI_SUCCESS ? 0 : 1;
-			stop = true;
-			break;
-		default:
-			break;
-		}
-	}
+	status = handle_signals(&sh, &mt, st);
 	if (!join_milter(&mt, 10))
 		log_msg(LOG_WARNING, "libmilter did not stop within 10 s; exiting");
 	metrics_http_stop(metrics);
@@ -680,15 +717,24 @@ int main(int argc, char **argv)
 		(void)unlink(pidfile);	/* fails after the drop: harmless */
 	log_msg(LOG_INFO, "stopped");
 	free(pidfile);
-	free(path);
+	startup_free(st);
 	return status;
 
-fail:
-	conf_unref(cfg);
 fail_registered:
 	metrics_http_stop(metrics);
+fail:
 	log_msg(LOG_ERR, "not started");
 	free(pidfile);
-	free(path);
+	startup_free(st);
 	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct startup st;
+	int status;
+
+	if ((status = startup(argc, argv, &st)) != 0)
+		return status;
+	return st.o.test ? test_config(&st) : serve(&st);
 }

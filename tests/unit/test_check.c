@@ -13,7 +13,6 @@
 
 #include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 struct row {
 	const char *in;		/* wire input (a spec when x) */
@@ -962,11 +961,5 @@ static Suite *check_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(check_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return tu_run(check_suite());
 }

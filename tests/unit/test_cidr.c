@@ -13,8 +13,8 @@
 #include <check.h>
 
 #include "cidr.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- parsing ------------------------------------------------------------- */
 
@@ -263,11 +263,5 @@ static Suite *cidr_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cidr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return tu_run(cidr_suite());
 }

@@ -21,8 +21,8 @@
 #include "logread.h"
 #include "maillog.h"
 #include "stats.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_CASES 2000
 
 /* ---- the corpus ---------------------------------------------------------- */
@@ -495,13 +495,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	load_corpus();
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(suite());
 }

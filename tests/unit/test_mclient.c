@@ -18,8 +18,8 @@
 #include <check.h>
 
 #include "mclient.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 #define LIT(s) (const unsigned char *)(s), sizeof(s) - 1
 
 static void assert_bytes(const struct mclient_buf *b, const unsigned char *exp,
@@ -643,11 +643,5 @@ static Suite *mclient_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mclient_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(mclient_suite());
 }

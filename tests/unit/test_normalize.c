@@ -12,7 +12,6 @@
 
 #include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- policies --------------------------------------------------------- */
 
@@ -934,11 +933,5 @@ static Suite *normalize_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(normalize_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return tu_run(normalize_suite());
 }

@@ -156,7 +156,6 @@ static const struct prow parse_rows[] = {
 	  { { "550", ' ', "5.7.1", "caf\xc3\xa9 \xff", 0 } } },
 };
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 static char *line_problem(const struct tu_reply *t, const char *name,
 			  size_t i, const struct pl *e)
@@ -484,11 +483,5 @@ static Suite *parse_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(parse_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return tu_run(parse_suite());
 }

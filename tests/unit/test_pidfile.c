@@ -16,8 +16,8 @@
 #include <check.h>
 
 #include "pidfile.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 enum prep { NOTHING, STALE, SYMLINK, DANGLING, HARDLINK, FIFO, DIRECTORY };
 
@@ -112,18 +112,17 @@ START_TEST(pidfile_cases)
 }
 END_TEST
 
-int main(void)
+static Suite *pidfile_suite(void)
 {
 	Suite *s = suite_create("pidfile");
 	TCase *tc = tcase_create("pidfile");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, pidfile_cases, 0, (int)NROWS(rows));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(pidfile_suite());
 }

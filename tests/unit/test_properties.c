@@ -35,6 +35,7 @@
 #include <smtpreply/smtpreply.h>
 
 #include "../corpus.h"
+#include "testutil.h"
 
 #define RANDOM_DEFAULT_N	20000
 #define RANDOM_DEFAULT_SEED	UINT64_C(0x5eed5321c0ffee01)
@@ -788,8 +789,7 @@ main(int argc, char **argv)
 {
 	char path[4096], err[512];
 	const char *dir;
-	SRunner *sr;
-	int nfailed;
+	int status;
 
 	if (argc > 1)
 		snprintf(path, sizeof(path), "%s", argv[1]);
@@ -813,11 +813,8 @@ main(int argc, char **argv)
 		return 99;
 	}
 
-	sr = srunner_create(properties_suite());
-	srunner_run_all(sr, CK_ENV);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = tu_run(properties_suite());
 	sr_corpus_free(&randoms);
 	sr_corpus_free(&corpus);
-	return nfailed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return status;
 }

@@ -16,6 +16,7 @@
 #include <smtpreply/smtpreply.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1024,11 +1025,5 @@ static Suite *registry_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(registry_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_ENV);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(registry_suite());
 }

@@ -10,8 +10,8 @@
 #include <check.h>
 
 #include "rules.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The tables leave trailing conditions out: they are NULL / 0. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -479,11 +479,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return tu_run(rules_suite());
 }

@@ -9,6 +9,8 @@
  * doubled, and that no reply is ever left behind with a status of
  * another class (libmilter would keep it and send it later).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,8 @@
 #include "mtareject.h"
 #include "reply.h"
 #include "session.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_MACROS 8
 
 /* ---- the recorder ----------------------------------------------------- */
@@ -1007,6 +1009,43 @@ START_TEST(log_quote_table)
 }
 END_TEST
 
+/* log_errno(): the message, ": " and the error's text, in one line. */
+START_TEST(log_errno_appends_the_error)
+{
+	static char big[LOG_LINE_MAX + 100], buf[2 * LOG_LINE_MAX];
+	char path[128];
+	int fd, saved;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	log_open("t", true, LOG_MAIL, LOG_INFO);
+	log_errno(LOG_ERR, ENOENT, "open %s", "/x\ny");
+	log_errno(LOG_WARNING, EACCES, "chmod");
+	memset(big, 'b', sizeof(big) - 1);
+	log_errno(LOG_ERR, EIO, "%s", big);
+	log_open("test_session", true, LOG_MAIL, LOG_CRIT);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_msg(strstr(buf, "]: error: open /x?y: No such file or directory\n") != NULL,
+		      "got: %s", buf);
+	ck_assert_msg(strstr(buf, "]: warning: chmod: Permission denied\n") != NULL,
+		      "got: %s", buf);
+	/* A message too long for a line is cut; the error stays. */
+	ck_assert_msg(strstr(buf, "bbb...: Input/output error\n") != NULL,
+		      "long message: error text lost");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("session");
@@ -1038,17 +1077,12 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, regex_error_keeps_later_rules, 0, 2);
 	tcase_add_test(tc, internal_error_sends_the_configured_tempfail);
 	tcase_add_test(tc, quarantine_reason_text);
+	tcase_add_test(tc, log_errno_appends_the_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(suite());
 }

@@ -9,8 +9,8 @@
 #include <check.h>
 
 #include "template.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- compilation ----------------------------------------------------------- */
 
@@ -289,11 +289,5 @@ static Suite *template_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(template_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return tu_run(template_suite());
 }

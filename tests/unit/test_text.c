@@ -12,7 +12,6 @@
 #include "testutil.h"
 
 #ifndef NROWS
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
 struct code_row {
@@ -316,11 +315,5 @@ static Suite *text_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(text_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
+	return tu_run(text_suite());
 }

@@ -1,5 +1,5 @@
 /*
- * testutil.c - helpers shared by the unit tests of libsmtpreply.
+ * testutil.c - helpers shared by the unit tests.
  */
 #include "testutil.h"
 
@@ -8,6 +8,19 @@
 #include <string.h>
 
 #define TU_STR_LIT(s, lit) tu_str_add((s), (lit), sizeof(lit) - 1)
+
+/* ---- the runner ------------------------------------------------------- */
+
+int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
 
 /* ---- growing strings -------------------------------------------------- */
 

@@ -1,5 +1,9 @@
 /*
- * testutil.h - helpers shared by the unit tests of libsmtpreply.
+ * testutil.h - helpers shared by the unit tests.
+ *
+ * Every unit test program (engine, audit, milter) runs its Check suite
+ * with tu_run() and sizes its tables with NROWS(). The rest is for the
+ * tests of libsmtpreply:
  *
  * A test parses (or builds from parts) one reply, checks it, normalizes
  * it and asserts on the result. Every assertion helper comes in two
@@ -29,6 +33,16 @@
 #else
 #define TU_PRINTF(f, a)
 #endif
+
+/* Rows of a table (an array, not a pointer). */
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Run every test of suite S (output as CK_ENV and the environment say:
+ * TAP for "make check"), free it, and return the exit status for main():
+ * 0 when all passed, 1 otherwise.
+ */
+int tu_run(Suite *s);
 
 /* Length of a string literal, NUL bytes inside included. */
 #define TU_LEN(lit) (sizeof(lit) - 1)

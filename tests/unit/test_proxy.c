@@ -24,8 +24,8 @@
 #include "conf.h"
 #include "proxy.h"
 #include "proxy_conf.h"
+#include "testutil.h"
 
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 static char tmpdir[64];
 
@@ -529,11 +529,5 @@ static Suite *proxy_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(proxy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(proxy_suite());
 }

@@ -27,7 +27,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mta  # noqa: E402
-from test_postfix import MILTER, Milter  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHILDREN = os.path.join(HERE, "children.py")
@@ -130,8 +129,7 @@ def postcat(pf, qid):
 def main():
     tap = mta.Tap()
     mta.need_root_and_postfix()
-    if not os.access(MILTER, os.X_OK):
-        mta.cannot_run("smtpreply-milter not built: %s" % MILTER)
+    mta.need_milter()
     if subprocess.run([CHILD_PYTHON, "-c", "import Milter"], capture_output=True).returncode:
         mta.cannot_run("python3-milter (pymilter) missing (Debian package: python3-milter)")
     base = tempfile.mkdtemp(prefix="smtpreply-proxy-")
@@ -148,7 +146,7 @@ def main():
     }, maps={"hold": "/^X-Hold-Me:/ HOLD\n"}, master_extra=[
         "127.0.0.1:%d inet n - n - - smtpd -o syslog_name=postfix/direct "
         "-o smtpd_milters=inet:127.0.0.1:%d" % (direct_port, bad.port)])
-    milter = Milter(base, "inet:%d@127.0.0.1" % milter_port, conf([
+    milter = mta.Milter(base, "inet:%d@127.0.0.1" % milter_port, conf([
         child_conf("bad", bad.port, 'on_error = "tempfail";'),
         child_conf("raw", raw.port, 'on_error = "tempfail";'),
         child_conf("judge", judge.port, "evaluate = true;")]))

@@ -8,6 +8,8 @@
  * are shown in messages made printable.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -398,11 +402,53 @@ static void load_string(struct loader *ld, const config_setting_t *root,
 	*dst = d;
 }
 
+int conf_socket_check(const char *spec, char *err, size_t errsize)
+{
+	const char *p, *at;
+	unsigned long port = 0;
+
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		p = strchr(spec, ':') + 1;
+		if (*p != '/') {
+			snprintf(err, errsize, "a unix socket needs an absolute path");
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(spec, "inet:", 5) == 0)
+		p = spec + 5;
+	else if (strncmp(spec, "inet6:", 6) == 0)
+		p = spec + 6;
+	else {
+		snprintf(err, errsize, "socket must be inet:PORT@HOST, "
+			 "inet6:PORT@HOST or unix:PATH");
+		return -1;
+	}
+	at = strchr(p, '@');
+	if (at == p || at == NULL || at[1] == '\0') {
+		snprintf(err, errsize, "socket must be inet:PORT@HOST, "
+			 "inet6:PORT@HOST or unix:PATH");
+		return -1;
+	}
+	for (; p < at; p++) {
+		if (*p < '0' || *p > '9' || port > 65535) {
+			port = 0;
+			break;
+		}
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port < 1 || port > 65535) {
+		snprintf(err, errsize, "the port must be a number from 1 to 65535");
+		return -1;
+	}
+	return 0;
+}
+
 static void load_socket(struct loader *ld, const config_setting_t *root)
 {
 	const config_setting_t *s = config_setting_get_member(root, "socket");
 	const char *v;
-	char shown[SHOW_MAX + 4];
+	char shown[SHOW_MAX + 4], err[128];
 
 	if (s == NULL)
 		return;
@@ -412,11 +458,9 @@ static void load_socket(struct loader *ld, const config_setting_t *root)
 	v = config_setting_get_string(s);
 	if (*v == '\0')
 		return;
-	if (strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 &&
-	    strncmp(v, "unix:", 5) != 0 && strncmp(v, "local:", 6) != 0) {
+	if (conf_socket_check(v, err, sizeof(err)) != 0) {
 		show(v, shown, sizeof(shown));
-		errorf(ld, s, "'socket' must be inet:PORT@HOST, inet6:PORT@HOST "
-		       "or unix:PATH, not \"%s\"", shown);
+		errorf(ld, s, "'socket' \"%s\": %s", shown, err);
 	}
 }
 
@@ -561,9 +605,14 @@ static void load_policy_list(struct loader *ld, const config_setting_t *norm,
 		    (sv = want_string(ld, ss, "", second)) == NULL)
 			continue;
 		show(sv, shown, sizeof(shown));
+		if (code < 100 || code > 999) {
+			/* libconfig may have wrapped a huge number: no value shown. */
+			errorf(ld, cs, "%s: 'code' must be a reply code from 100 "
+			       "to 999", where);
+			continue;
+		}
 		if (strcmp(name, "default_enhanced") == 0) {
-			if (code < 0 || code > 999 ||
-			    sr_policy_set_default(&ld->cfg->policy, (unsigned)code, sv) < 0)
+			if (sr_policy_set_default(&ld->cfg->policy, (unsigned)code, sv) < 0)
 				errorf(ld, e, "%s: the engine refuses %s as the default "
 				       "enhanced code of %lld (the code must be 2xx, 4xx "
 				       "or 5xx and the class must match it)",
@@ -582,8 +631,7 @@ static void load_policy_list(struct loader *ld, const config_setting_t *norm,
 			if (!ok)
 				errorf(ld, ss, "%s: 'replace' must be \"CODE\" or "
 				       "\"CODE X.Y.Z\", not \"%s\"", what, shown);
-			else if (code < 0 || code > 999 ||
-				 sr_policy_set_replacement(&ld->cfg->policy,
+			else if (sr_policy_set_replacement(&ld->cfg->policy,
 							   (unsigned)code, newcode,
 							   enh) < 0)
 				errorf(ld, e, "%s: the engine refuses to replace %lld "
@@ -1047,6 +1095,43 @@ static void proxy_conf_error(void *ctx, const config_setting_t *s,
 	errorf(ctx, s, "%s", msg);
 }
 
+/*
+ * Open PATH for libconfig: a regular file of at most CONF_MAX_BYTES.
+ * Opened without blocking, so that a FIFO put in its place cannot hang a
+ * reload, and checked on the descriptor itself. NULL with the error in LD.
+ */
+static FILE *open_config_file(struct loader *ld, const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		errorf_at(ld, path, 0, "cannot read the file: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		errorf_at(ld, path, 0, "not a regular file: refused");
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > CONF_MAX_BYTES) {
+		errorf_at(ld, path, 0, "%lld bytes: over the limit of %d MiB for a "
+			  "configuration file", (long long)st.st_size,
+			  CONF_MAX_BYTES >> 20);
+		close(fd);
+		return NULL;
+	}
+	/* Back to blocking reads: it is a regular file. */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if ((f = fdopen(fd, "r")) == NULL) {
+		errorf_at(ld, NULL, 0, "out of memory");
+		close(fd);
+	}
+	return f;
+}
+
 static const char *const top_known[] = {
 	"socket", "user", "group", "socket_mode", "pidfile", "log", "on_error",
 	"audit_mta_rejects", "normalize", "replies", "rules", "metrics",
@@ -1066,9 +1151,16 @@ int conf_load(const char *path, struct conf **out,
 	if (ld.cfg == NULL)
 		return -1;
 	if (path != NULL) {
+		FILE *f = open_config_file(&ld, path);
+		int ok;
+
+		if (f == NULL)
+			goto done;
 		config_init(&lc);
 		have_lc = true;
-		if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		ok = config_read(&lc, f);
+		fclose(f);
+		if (ok != CONFIG_TRUE) {
 			if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 				errorf_at(&ld, path, 0, "cannot read the file");
 			else

@@ -39,6 +39,15 @@
 #define CONF_DEFAULT_REJECT	"550 5.7.1 Command rejected"
 #define CONF_DEFAULT_TEMPFAIL	"451 4.7.1 Please try again later"
 
+/*
+ * The largest configuration file read: 16 MiB, room for over 100,000
+ * rules. A bigger file, or anything but a regular file (a FIFO would
+ * block a reload), is refused before libconfig sees it; libconfig's time
+ * grows with the square of a string's length, so a huge file could stall
+ * the reload thread for minutes.
+ */
+#define CONF_MAX_BYTES	(16 << 20)
+
 enum conf_on_error {
 	CONF_ON_ERROR_TEMPFAIL,
 	CONF_ON_ERROR_ACCEPT
@@ -102,6 +111,13 @@ void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
  */
 const struct reply *conf_rule_reply(const struct conf *cfg,
 					     const struct rule *r);
+
+/*
+ * Check a milter socket specification: inet:PORT@HOST or inet6:PORT@HOST
+ * with a port from 1 to 65535 (libmilter would wrap 94562 to 29026), or
+ * unix:PATH / local:PATH with an absolute path. 0, or -1 with ERR.
+ */
+int conf_socket_check(const char *spec, char *err, size_t errsize);
 
 /* Syslog facility / level named NAME, or -1. */
 int conf_facility_lookup(const char *name);

@@ -159,12 +159,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static bool socket_ok(const char *s)
-{
-	return strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0 ||
-	    strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0;
-}
-
 /* Load PATH; print every error. Returns the configuration or NULL. */
 static struct conf *load(const char *path, bool to_stderr)
 {
@@ -193,6 +187,25 @@ static const char *unix_path(const char *socket)
 	if (strncmp(socket, "local:", 6) == 0)
 		return socket + 6;
 	return NULL;
+}
+
+/*
+ * What is at a unix socket's path must be nothing or a socket: libmilter
+ * would fail on anything else with no reason given. 0, or -1 with ERR.
+ */
+static int unix_path_check(const char *socket, char *err, size_t errsize)
+{
+	const char *path = unix_path(socket);
+	struct stat st;
+
+	if (path == NULL || lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errsize, "%s exists and is not a socket (it is "
+		    "left alone; remove it or choose another path)", path);
+		return -1;
+	}
+	return 0;
 }
 
 /* Unix socket mode and owner; the group of the socket is cfg->group. */
@@ -528,6 +541,8 @@ static void startup_free(struct startup *st)
  */
 static int startup(int argc, char **argv, struct startup *st)
 {
+	char err[256];
+
 	memset(st, 0, sizeof(*st));
 	if (parse_options(argc, argv, &st->o) != 0)
 		return 2;
@@ -546,9 +561,8 @@ static int startup(int argc, char **argv, struct startup *st)
 		return 1;
 	}
 	st->socket = st->o.socket != NULL ? st->o.socket : st->cfg->socket;
-	if (!socket_ok(st->socket)) {
-		fprintf(stderr, PROGNAME ": -p: socket must be inet:PORT@HOST, "
-		    "inet6:PORT@HOST or unix:PATH, not '%s'\n", st->socket);
+	if (conf_socket_check(st->socket, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROGNAME ": -p '%s': %s\n", st->socket, err);
 		startup_free(st);
 		return 2;
 	}
@@ -559,7 +573,6 @@ static int startup(int argc, char **argv, struct startup *st)
 	if (st->o.metrics != NULL && st->metrics != NULL) {
 		struct sockaddr_storage ss;
 		unsigned sslen;
-		char err[256];
 
 		if (metrics_listen_parse(st->metrics, &ss, &sslen, err,
 		    sizeof(err)) != 0) {
@@ -650,6 +663,7 @@ static int serve(struct startup *st)
 	struct milter_thread mt = { 0, 0 };
 	struct conf *cfg = st->cfg;
 	char *pidfile = NULL;
+	char err[160];
 	uid_t uid;
 	gid_t gid;
 	bool drop;
@@ -670,9 +684,15 @@ static int serve(struct startup *st)
 	if (milter_setup(&sh, cfg, PROGNAME) != 0)
 		goto fail_registered;
 	/* Open the socket while still root, removing a stale unix socket. */
+	if (unix_path_check(st->socket, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "cannot listen on %s: %s", st->socket, err);
+		goto fail_registered;
+	}
 	if (smfi_opensocket(true) != MI_SUCCESS) {
-		log_msg(LOG_ERR, "cannot listen on %s (in use? permissions?)",
-		    st->socket);
+		log_msg(LOG_ERR, "cannot listen on %s (%s)", st->socket,
+		    unix_path(st->socket) != NULL ? "in use? permissions? the "
+		    "directory must exist" : "address in use, or not an "
+		    "address of this host?");
 		goto fail_registered;
 	}
 	if (fix_unix_socket(cfg, st->socket, uid, gid) != 0)

@@ -160,8 +160,10 @@ int rule_regex_compile(struct rule_regex *rx, const char *src, char *err,
 
 		if (pcre2_get_error_message(ecode, msg, sizeof(msg)) < 0)
 			snprintf((char *)msg, sizeof(msg), "error %d", ecode);
-		snprintf(err, errsize, "bad regular expression %s: %s at offset %zu",
-			 src, (const char *)msg, (size_t)eoff);
+		/* The reason and offset first: a long pattern is cut, not them. */
+		snprintf(err, errsize, "bad regular expression: %s at offset %zu "
+			 "in %.60s%s", (const char *)msg, (size_t)eoff, src,
+			 len > 60 ? "..." : "");
 		rule_regex_free(rx);
 		return -1;
 	}
@@ -242,8 +244,54 @@ void rule_set_init(struct rule_set *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+/* FNV-1a: names are short, chosen by the administrator. */
+static size_t name_hash(const char *name)
+{
+	size_t h = (size_t)2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * (size_t)16777619u;
+	return h;
+}
+
+/* Put R into the name index unless a rule of its name is there. */
+static void name_insert(struct rule **slots, size_t nslots, struct rule *r)
+{
+	size_t i = name_hash(r->name) & (nslots - 1);
+
+	while (slots[i] != NULL) {
+		if (strcmp(slots[i]->name, r->name) == 0)
+			return;
+		i = (i + 1) & (nslots - 1);
+	}
+	slots[i] = r;
+}
+
+/* Room in the name index for one more rule. 0 or -1 (memory). */
+static int name_reserve(struct rule_set *rs)
+{
+	struct rule **nv;
+	size_t n, i;
+
+	if ((rs->nrules + 1) * 2 <= rs->name_slots)
+		return 0;
+	n = rs->name_slots ? rs->name_slots * 2 : 32;
+	if (n > SIZE_MAX / sizeof(*nv) || (nv = calloc(n, sizeof(*nv))) == NULL)
+		return -1;
+	for (i = 0; i < rs->nrules; i++)
+		name_insert(nv, n, rs->rules[i]);
+	free(rs->by_name);
+	rs->by_name = nv;
+	rs->name_slots = n;
+	return 0;
+}
+
 int rule_set_add(struct rule_set *rs, struct rule *r)
 {
+	if (name_reserve(rs) != 0) {
+		rule_free(r);
+		return -1;
+	}
 	if (rs->nrules == rs->cap) {
 		size_t ncap = rs->cap ? rs->cap * 2 : 16;
 		struct rule **nv;
@@ -257,6 +305,7 @@ int rule_set_add(struct rule_set *rs, struct rule *r)
 		rs->cap = ncap;
 	}
 	rs->rules[rs->nrules++] = r;
+	name_insert(rs->by_name, rs->name_slots, r);
 	return 0;
 }
 
@@ -296,6 +345,7 @@ void rule_set_free(struct rule_set *rs)
 	for (i = 0; i < rs->nrules; i++)
 		rule_free(rs->rules[i]);
 	free(rs->rules);
+	free(rs->by_name);
 	for (p = 0; p < RULE_PHASE__COUNT; p++)
 		free(rs->by_phase[p]);
 	memset(rs, 0, sizeof(*rs));
@@ -305,9 +355,12 @@ const struct rule *rule_set_find(const struct rule_set *rs, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < rs->nrules; i++)
-		if (strcmp(rs->rules[i]->name, name) == 0)
-			return rs->rules[i];
+	if (rs->name_slots == 0)
+		return NULL;
+	for (i = name_hash(name) & (rs->name_slots - 1); rs->by_name[i] != NULL;
+	    i = (i + 1) & (rs->name_slots - 1))
+		if (strcmp(rs->by_name[i]->name, name) == 0)
+			return rs->by_name[i];
 	return NULL;
 }
 

@@ -156,6 +156,13 @@ struct rule_set {
 	struct rule **rules;		/* file order, owned */
 	size_t nrules;
 	size_t cap;
+	/*
+	 * Rules by name: open addressing, a power of two slots, at most half
+	 * full, so that loading N rules costs O(N), not O(N^2) duplicate
+	 * checks. The first rule of a name wins.
+	 */
+	struct rule **by_name;
+	size_t name_slots;
 	struct rule **by_phase[RULE_PHASE__COUNT];	/* views into rules */
 	size_t nby_phase[RULE_PHASE__COUNT];
 };
@@ -167,7 +174,7 @@ int rule_set_add(struct rule_set *rs, struct rule *r);
 int rule_set_finish(struct rule_set *rs);
 void rule_set_free(struct rule_set *rs);
 
-/* The rule named NAME, or NULL. */
+/* The (first) rule named NAME, or NULL. O(1). */
 const struct rule *rule_set_find(const struct rule_set *rs, const char *name);
 
 /*

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -165,7 +167,29 @@ static const struct erow erows[] = {
 	  "F:1: unknown log level 'verbose' (emerg, alert, crit, err, warning, notice, info, debug)" },
 	{ "on_error = \"reject\";\n", "F:1: 'on_error' must be 'tempfail' or 'accept', not 'reject'" },
 	{ "socket = \"tcp:8891\";\n",
-	  "F:1: 'socket' must be inet:PORT@HOST, inet6:PORT@HOST or unix:PATH, not \"tcp:8891\"" },
+	  "F:1: 'socket' \"tcp:8891\": socket must be inet:PORT@HOST, inet6:PORT@HOST or unix:PATH" },
+	/* hardening (#12): a port libmilter would wrap, a relative path */
+	{ "socket = \"inet:94562@127.0.0.1\";\n",
+	  "F:1: 'socket' \"inet:94562@127.0.0.1\": the port must be a number from 1 to 65535" },
+	{ "socket = \"inet:0@127.0.0.1\";\n",
+	  "F:1: 'socket' \"inet:0@127.0.0.1\": the port must be a number from 1 to 65535" },
+	{ "socket = \"inet:99999999999999999999@127.0.0.1\";\n",
+	  "F:1: 'socket' \"inet:99999999999999999999@127.0.0.1\": the port must be a number from 1 to 65535" },
+	{ "socket = \"inet:88a@127.0.0.1\";\n",
+	  "F:1: 'socket' \"inet:88a@127.0.0.1\": the port must be a number from 1 to 65535" },
+	{ "socket = \"inet:8891@\";\n",
+	  "F:1: 'socket' \"inet:8891@\": socket must be inet:PORT@HOST, inet6:PORT@HOST or unix:PATH" },
+	{ "socket = \"unix:run/x.sock\";\n",
+	  "F:1: 'socket' \"unix:run/x.sock\": a unix socket needs an absolute path" },
+	/* a huge code is not shown as libconfig's wrapped value (#12) */
+	{ "normalize = { nonstandard = ( { code = 99999999999999999999; replace = \"550\"; } ); };\n",
+	  "F:1: normalize.nonstandard entry 1: 'code' must be a reply code from 100 to 999" },
+	{ "normalize = { default_enhanced = ( { code = -1; enhanced = \"5.7.1\"; } ); };\n",
+	  "F:1: normalize.default_enhanced entry 1: 'code' must be a reply code from 100 to 999" },
+	/* a long bad regex keeps PCRE2's reason and offset (#12) */
+	{ RULE("name = \"r\"; phase = \"mail\"; action = \"reject\";\n"
+	       "sender = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa(/\";\n"),
+	  "F:3: rule 'r': sender: bad regular expression: missing closing parenthesis at offset 396 in /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
 	{ "socket_mode = \"0669\";\n",
 	  "F:1: 'socket_mode' must be an octal mode such as \"0660\", not \"0669\"" },
 	{ "socket_mode = 660;\n", "F:1: 'socket_mode' must be a string, not an integer" },
@@ -198,7 +222,7 @@ static const struct erow erows[] = {
 	  "F:3: rule 'r': condition 'authenticated' cannot be used at phase helo (the MTA has not told it yet)" },
 	/* bad regex, CIDR, header and macro conditions */
 	{ RULE("name = \"r\"; phase = \"mail\"; action = \"reject\";\nsender = \"/(a/\";\n"),
-	  "F:3: rule 'r': sender: bad regular expression /(a/: missing closing parenthesis at offset 2" },
+	  "F:3: rule 'r': sender: bad regular expression: missing closing parenthesis at offset 2 in /(a/" },
 	{ RULE("name = \"r\"; phase = \"mail\"; action = \"reject\";\nsender = \"spam\";\n"),
 	  "F:3: rule 'r': sender: regular expression must be written /.../ (optional flag i)" },
 	{ RULE("name = \"r\"; phase = \"mail\"; action = \"reject\";\nsender = \"/x/g\";\n"),
@@ -219,7 +243,7 @@ static const struct erow erows[] = {
 	  "F:3: rule 'r': 'header' must be a group, not a string" },
 	{ RULE("name = \"r\"; phase = \"mail\"; action = \"reject\";\n"
 	       "macro = { name = \"{auth_authen}\"; value = \"/+/\"; };\n"),
-	  "F:3: rule 'r': macro.value: bad regular expression /+/: quantifier does not follow a repeatable item at offset 0" },
+	  "F:3: rule 'r': macro.value: bad regular expression: quantifier does not follow a repeatable item at offset 0 in /+/" },
 	/* templates */
 	{ RULE("name = \"r\"; phase = \"mail\"; action = \"reject\";\nreply = \"550 5.7.1 ${from}\";\n"),
 	  "F:3: rule 'r': reply: unknown variable ${from} (known: ${client_addr}, ${client_name}, "
@@ -263,8 +287,7 @@ static const struct erow erows[] = {
 	  "F:2: normalize.default_enhanced: the engine refuses 4.2.0 as the default enhanced code "
 	  "of 550 (the code must be 2xx, 4xx or 5xx and the class must match it)" },
 	{ "normalize = {\n default_enhanced = ( { code = 1000; enhanced = \"5.2.0\"; } );\n};\n",
-	  "F:2: normalize.default_enhanced: the engine refuses 5.2.0 as the default enhanced code "
-	  "of 1000 (the code must be 2xx, 4xx or 5xx and the class must match it)" },
+	  "F:2: normalize.default_enhanced entry 1: 'code' must be a reply code from 100 to 999" },
 	{ "normalize = {\n nonstandard = ( { code = 557; replace = \"554 4.7.1\"; } );\n};\n",
 	  "F:2: normalize.nonstandard: the engine refuses to replace 557 by \"554 4.7.1\" "
 	  "(a standard code of the same class, with a matching enhanced code)" },
@@ -279,12 +302,124 @@ static const struct erow erows[] = {
 	  "F:3: 'on_error' must be 'tempfail' or 'accept', not 'drop'\n"
 	  "F:5: rule 'a': action reject needs a 5xx reply, not 451\n"
 	  "F:6: rule 'b': unknown action 'nope' (accept, reject, tempfail, discard, quarantine, continue)\n"
-	  "F:6: rule 'b': sender: bad regular expression /(/: missing closing parenthesis at offset 1" },
+	  "F:6: rule 'b': sender: bad regular expression: missing closing parenthesis at offset 1 in /(/" },
 };
 
 START_TEST(test_error)
 {
 	load_text(erows[_i].text, erows[_i].err);
+}
+END_TEST
+
+/* Only a regular file of at most 16 MiB is read; nothing blocks (#6). */
+START_TEST(test_not_regular_or_too_big)
+{
+	struct conf_errors e;
+	struct conf *cfg = NULL;
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/smtpreply.conf", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);	/* no writer: open() would hang */
+	conf_errors_init(&e);
+	ck_assert_int_eq(conf_load(path, &cfg, &e), -1);
+	ck_assert_uint_eq(e.n, 1);
+	ck_assert_ptr_nonnull(strstr(e.lines[0], "not a regular file: refused"));
+	conf_errors_free(&e);
+	unlink(path);
+
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("on_error = \"accept\";\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(truncate(path, CONF_MAX_BYTES + 1), 0);
+	conf_errors_init(&e);
+	ck_assert_int_eq(conf_load(path, &cfg, &e), -1);
+	ck_assert_uint_eq(e.n, 1);
+	ck_assert_msg(strstr(e.lines[0], "16777217 bytes: over the limit of 16 MiB") != NULL,
+		      "%s", e.lines[0]);
+	conf_errors_free(&e);
+	ck_assert_int_eq(truncate(path, CONF_MAX_BYTES), 0);	/* NULs: a syntax error */
+	conf_errors_init(&e);
+	ck_assert_int_eq(conf_load(path, &cfg, &e), -1);
+	ck_assert_ptr_null(strstr(e.lines[0], "over the limit"));
+	conf_errors_free(&e);
+}
+END_TEST
+
+/*
+ * Loading is linear in the number of rules (#7: the duplicate-name check
+ * was quadratic: 10k rules 0.71 s, 40k 8.22 s). Four times the rules must
+ * cost well under eight times the CPU time (quadratic: sixteen); rules
+ * without regular expressions, so that the name check would dominate.
+ */
+static double load_rules_cpu(size_t n)
+{
+	struct conf_errors e;
+	struct conf *cfg = NULL;
+	char path[128];
+	clock_t t0;
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/smtpreply.conf", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("rules = (\n", f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s{ name = \"rule-%zu\"; phase = \"rcpt\"; action = \"continue\"; }\n",
+			i > 0 ? "," : "", i);
+	fputs(");\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	conf_errors_init(&e);
+	t0 = clock();
+	ck_assert_int_eq(conf_load(path, &cfg, &e), 0);
+	t0 = clock() - t0;
+	ck_assert_uint_eq(cfg->rules.nrules, n);
+	ck_assert_ptr_nonnull(rule_set_find(&cfg->rules, "rule-0"));
+	ck_assert_ptr_nonnull(rule_set_find(&cfg->rules, "rule-7777"));
+	ck_assert_ptr_null(rule_set_find(&cfg->rules, "rule-x"));
+	conf_unref(cfg);
+	conf_errors_free(&e);
+	return (double)t0 / CLOCKS_PER_SEC;
+}
+
+START_TEST(test_load_is_linear)
+{
+	double small, big;
+
+	(void)load_rules_cpu(10000);	/* warm up the allocator */
+	small = load_rules_cpu(10000);
+	big = load_rules_cpu(40000);
+	ck_assert_msg(big < 8 * small + 0.05, "10k rules %.3f s, 40k rules %.3f s",
+		      small, big);
+}
+END_TEST
+
+/* A duplicate name among many is still found, with the first line. */
+START_TEST(test_duplicate_among_many)
+{
+	struct conf_errors e;
+	struct conf *cfg = NULL;
+	char path[128];
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/smtpreply.conf", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("rules = (\n", f);
+	for (i = 0; i < 3000; i++)
+		fprintf(f, "%s{ name = \"r%zu\"; phase = \"rcpt\"; action = \"continue\"; }\n",
+			i > 0 ? "," : "", i == 2999 ? (size_t)1234 : i);
+	fputs(");\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	conf_errors_init(&e);
+	ck_assert_int_eq(conf_load(path, &cfg, &e), -1);
+	ck_assert_uint_eq(e.n, 1);
+	ck_assert_msg(strstr(e.lines[0], ":3001: duplicate rule name 'r1234' (first defined at line 1236)") != NULL,
+		      "%s", e.lines[0]);
+	conf_errors_free(&e);
 }
 END_TEST
 
@@ -299,7 +434,7 @@ START_TEST(test_missing_file)
 	ck_assert_int_eq(conf_load(path, &cfg, &e), -1);
 	ck_assert_ptr_null(cfg);
 	ck_assert_uint_eq(e.n, 1);
-	ck_assert_str_eq(strstr(e.lines[0], "none.conf"), "none.conf: cannot read the file");
+	ck_assert_str_eq(strstr(e.lines[0], "none.conf"), "none.conf: cannot read the file: No such file or directory");
 	conf_errors_free(&e);
 }
 END_TEST
@@ -631,6 +766,13 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_error, 0, (int)NROWS(erows));
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_not_regular_or_too_big);
+	tcase_add_test(tc, test_duplicate_among_many);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("scale");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_load_is_linear);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -353,9 +353,9 @@ static const struct xrow xrows[] = {
 	{ "/ok/x", "unknown regular expression flag 'x' (only i)" },
 	{ "/ok/g", "unknown regular expression flag 'g' (only i)" },
 	{ "/ok/\t", "unknown regular expression flag (only i)" },
-	{ "/(a/", "bad regular expression /(a/: missing closing parenthesis at offset 2" },
-	{ "/a[/", "bad regular expression /a[/: missing terminating ] for character class at offset 2" },
-	{ "/*a/", "bad regular expression /*a/: quantifier does not follow a repeatable item at offset 0" },
+	{ "/(a/", "bad regular expression: missing closing parenthesis at offset 2 in /(a/" },
+	{ "/a[/", "bad regular expression: missing terminating ] for character class at offset 2 in /a[/" },
+	{ "/*a/", "bad regular expression: quantifier does not follow a repeatable item at offset 0 in /*a/" },
 };
 
 START_TEST(test_regex)

@@ -12,6 +12,7 @@
 
 #include "cmd_audit.h"
 #include "cmd_check.h"
+#include "cmd_probe.h"
 
 #define EXIT_USAGE 2
 
@@ -24,6 +25,7 @@ struct command {
 static const struct command commands[] = {
 	{ "check", cmd_check, "check and normalize SMTP replies" },
 	{ "audit", cmd_audit, "audit the replies a mail server's logs record" },
+	{ "probe", cmd_probe, "provoke and judge a live server's replies (your own servers)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

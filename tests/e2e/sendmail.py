@@ -69,13 +69,13 @@ import select
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import debfetch  # noqa: E402  (apt-get download, dpkg -x)
 import mta  # noqa: E402  (the shared SMTP dialogue)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,15 +86,12 @@ SENDMAIL = "usr/libexec/sendmail/sendmail"
 MAKEMAP = "usr/libexec/sendmail/makemap"
 CF_DIR = "usr/share/sendmail/cf"
 HELPFILE = "etc/mail/helpfile"
-# Written last by fetch(): the unpacked tree is complete when it is there.
-MARKER = ".smtpreply-fetched"
+MARKER = debfetch.MARKER
 
 HOSTNAME = "mx.test.invalid"
 
 
-class FetchError(RuntimeError):
-    """The packages could not be fetched or unpacked (no package index, no
-    network, not a Debian system)."""
+FetchError = debfetch.FetchError
 
 
 class SendmailError(RuntimeError):
@@ -104,120 +101,27 @@ class SendmailError(RuntimeError):
 def default_root():
     """$top_builddir/tests/e2e/sendmail-root (top_builddir from the
     environment, as make check sets it; else ../../_build)."""
-    top = os.environ.get("top_builddir") or os.path.join(HERE, "..", "..", "_build")
-    return os.path.join(os.path.abspath(top), "tests", "e2e", "sendmail-root")
+    return debfetch.build_root("sendmail-root")
 
 
-def _run(argv, **kw):
-    kw.setdefault("capture_output", True)
-    kw.setdefault("text", True)
-    return subprocess.run(argv, **kw)
-
-
-def _tail(text, n=6):
-    return " | ".join(l for l in (text or "").strip().splitlines()[-n:])
+_run = debfetch.run
+_tail = debfetch.tail
+REQUIRED = (SENDMAIL, MAKEMAP, os.path.join(CF_DIR, "m4", "cf.m4"), HELPFILE)
 
 
 def complete(root):
     """True if root holds a complete unpacked tree (fetch() finished there)."""
-    return (os.path.isfile(os.path.join(root, MARKER))
-            and all(os.path.exists(os.path.join(root, p))
-                    for p in (SENDMAIL, MAKEMAP, os.path.join(CF_DIR, "m4", "cf.m4"), HELPFILE)))
+    return debfetch.complete(root, REQUIRED)
 
 
-def fetched_info(root):
-    """The marker's lines: "package version size" per .deb, then "bytes N"."""
-    try:
-        with open(os.path.join(root, MARKER)) as f:
-            return f.read().splitlines()
-    except OSError:
-        return []
-
-
-def _installed(pkg):
-    r = _run(["dpkg-query", "-W", "-f=${db:Status-Status}", pkg])
-    return r.returncode == 0 and r.stdout.strip() == "installed"
-
-
-def _missing_depends(deb):
-    """The packages deb's Depends names (first of each alternative, without
-    versions) that are not installed and not among PACKAGES."""
-    r = _run(["dpkg-deb", "-f", deb, "Depends"])
-    if r.returncode != 0:
-        raise FetchError("dpkg-deb -f %s Depends: %s" % (deb, _tail(r.stderr)))
-    missing = []
-    for dep in r.stdout.replace("\n", " ").split(","):
-        name = dep.split("|")[0].strip().split(" ")[0].split("(")[0].split(":")[0]
-        if name and name not in PACKAGES and not _installed(name):
-            missing.append(name)
-    return missing
-
-
-def _download(pkgs, cwd):
-    # Run as root, apt would download as _apt into a folder _apt cannot write
-    # and warn; the folder is ours, so download as root.
-    r = _run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root"] + list(pkgs),
-             cwd=cwd)
-    if r.returncode != 0:
-        raise FetchError("apt-get download %s failed (no package index? run apt-get "
-                         "update): %s" % (" ".join(pkgs), _tail(r.stderr or r.stdout)))
+fetched_info = debfetch.fetched_info
 
 
 def fetch(root=None, log=None):
     """Make root (default: default_root()) hold Debian's sendmail unpacked, and
-    return root. Does nothing when root is complete already. Otherwise downloads
-    PACKAGES and those of sendmail-bin's dependencies that are not installed
-    (dpkg-query) with apt-get download, unpacks them with dpkg -x, clears the
-    set-id bits and writes the marker. log(str), if given, is told what is
-    fetched. Raises FetchError."""
-    root = os.path.abspath(root or default_root())
-    if complete(root):
-        return root
-    for tool in ("apt-get", "dpkg", "dpkg-deb", "dpkg-query"):
-        if shutil.which(tool) is None:
-            raise FetchError("%s not found: sendmail is fetched from Debian's packages" % tool)
-    work = "%s.tmp-%d" % (root, os.getpid())
-    shutil.rmtree(work, ignore_errors=True)
-    debs, tree = os.path.join(work, "debs"), os.path.join(work, "root")
-    os.makedirs(debs)
-    os.makedirs(tree)
-    try:
-        _download(PACKAGES, debs)
-        bin_deb = glob.glob(os.path.join(debs, "sendmail-bin_*.deb"))
-        if not bin_deb:
-            raise FetchError("apt-get download left no sendmail-bin_*.deb in %s" % debs)
-        extra = _missing_depends(bin_deb[0])
-        if extra:
-            _download(extra, debs)
-        info, total = [], 0
-        for deb in sorted(glob.glob(os.path.join(debs, "*.deb"))):
-            r = _run(["dpkg", "-x", deb, tree])
-            if r.returncode != 0:
-                raise FetchError("dpkg -x %s: %s" % (deb, _tail(r.stderr)))
-            size = os.path.getsize(deb)
-            total += size
-            name = os.path.basename(deb)[:-len(".deb")].split("_")
-            info.append("%s %s %d" % (name[0], name[1] if len(name) > 1 else "?", size))
-        for dirpath, _dirs, files in os.walk(tree):
-            for f in files:
-                p = os.path.join(dirpath, f)
-                st = os.lstat(p)
-                if st.st_mode & 0o6000 and not os.path.islink(p):
-                    os.chmod(p, stat.S_IMODE(st.st_mode) & ~0o6000)
-        info.append("bytes %d" % total)
-        with open(os.path.join(tree, MARKER), "w") as f:
-            f.write("\n".join(info) + "\n")
-        if not complete(tree):
-            raise FetchError("the unpacked packages lack %s or %s" % (SENDMAIL, CF_DIR))
-        shutil.rmtree(root, ignore_errors=True)
-        os.makedirs(os.path.dirname(root), exist_ok=True)
-        os.rename(tree, root)
-        if log:
-            log("fetched %s (%d bytes) into %s" % (", ".join(i.split()[0] for i in info[:-1]),
-                                                   total, root))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return root
+    return root (debfetch.fetch: PACKAGES and those of sendmail-bin's
+    dependencies that are not installed). Raises FetchError."""
+    return debfetch.fetch(root or default_root(), PACKAGES, "sendmail-bin", REQUIRED, log)
 
 
 def namespaces_work():
@@ -237,11 +141,7 @@ def namespaces_work():
     return ""
 
 
-def lib_path(root):
-    """LD_LIBRARY_PATH for the unpacked libraries (libwrap0 ...)."""
-    dirs = [d for d in glob.glob(os.path.join(root, "usr", "lib", "*-linux-gnu"))
-            + glob.glob(os.path.join(root, "lib", "*-linux-gnu")) if os.path.isdir(d)]
-    return ":".join(dirs)
+lib_path = debfetch.lib_path
 
 
 # Sessions started and not closed yet: closed at exit.

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""test_probe_opensmtpd.py - "smtpreply probe" against Debian 12's OpenSMTPD 6.8
+(tests/e2e/opensmtpd.py: unpacked into the build tree, never installed; smtpd
+-d on a loopback port in a private mount namespace).
+
+A built-in filter answers 557 to the null sender, as the Postfix test's access
+map does. (A rcpt-to filter cannot answer for the relay domain: smtpd refuses
+a recipient that matches no rule, "550 Invalid recipient", before its filters
+see it.) Asserts the probe's findings
+(probelib.EXPECTED["opensmtpd"], also asserted by the replay of
+tests/data/probe/opensmtpd-*.json) and that the queue stays empty. Needs root,
+unshare, mount and a package index for the first fetch; under CI=true a
+missing one is a failure, else a skip. With SR_PROBE_CAPTURE=DIR the JSON is
+saved there.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import mta  # noqa: E402
+import opensmtpd  # noqa: E402
+import probelib  # noqa: E402
+
+HOST = opensmtpd.HOSTNAME
+CONF = [
+    "smtp limit max-rcpt 3",
+    'filter "nullsender" phase mail-from match mail-from regex "^$" '
+    'reject "557 Too many duplicate messages"',
+]
+
+
+def main():
+    tap = mta.Tap()
+    if os.geteuid() != 0:
+        mta.cannot_run("needs root (smtpd runs as root, privilege-separated)")
+    why = opensmtpd.namespaces_work()
+    if why:
+        mta.cannot_run("OpenSMTPD runs in a private mount namespace: %s" % why)
+    if not os.access(probelib.SMTPREPLY, os.X_OK):
+        tap.bail_out("no program to test: SMTPREPLY=%s" % probelib.SMTPREPLY)
+    try:
+        root = opensmtpd.fetch(log=tap.diag)
+    except opensmtpd.FetchError as e:
+        mta.cannot_run("cannot fetch Debian's OpenSMTPD: %s" % e)
+    version = opensmtpd.version(root)
+
+    base = tempfile.mkdtemp(prefix="smtpreply-probe-opensmtpd.")
+    os.chmod(base, 0o755)
+    sd = opensmtpd.PrivateSmtpd(os.path.join(base, "smtpd"), root, mta.free_port(),
+                                conf_extra=CONF, filters=["nullsender"])
+    try:
+        sd.setup()
+        sd.start()
+        target = "127.0.0.1:%d" % sd.port
+        # OpenSMTPD makes a client that just failed commands wait: a pause
+        # between sessions keeps the greeting within the timeout.
+        rc, j, out, err = probelib.run_probe(probelib.probe_args(HOST, ["--delay", "1"])
+                                             + [target])
+        tap.ok(j is not None, "OpenSMTPD %s: the probe ran" % version,
+               diag=(out[-800:], err[-800:]))
+        if j is None:
+            return tap.done()
+        probelib.save_capture(j, "opensmtpd", version, "smtpreply probe %s" % target)
+        probelib.check_findings(tap, "opensmtpd", probelib.findings(j),
+                                probelib.EXPECTED["opensmtpd"])
+        tap.is_(rc, probelib.EXPECTED_STATUS["opensmtpd"], "exit status")
+        tap.is_(j["probes"][0]["exchanges"][0]["reply"], "220 %s ESMTP OpenSMTPD" % HOST,
+                "the greeting names OpenSMTPD")
+        tap.is_(sd.queued(), [], "OpenSMTPD queued nothing")
+        sd.stop()
+        tap.ok(sd.proc is None and not mta.port_open("127.0.0.1", sd.port),
+               "smtpd is stopped by PID")
+    finally:
+        sd.stop()
+        if os.environ.get("SR_E2E_KEEP") != "1":
+            shutil.rmtree(base, ignore_errors=True)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

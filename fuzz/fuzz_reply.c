@@ -14,6 +14,8 @@
  *      text per line,
  *  (e) every line carries the reply's code and enhanced code, and the
  *      reply rebuilt from its parts normalizes to itself;
+ *  (f) the normalized code is at least as severe (5 > 4 > 2, 3) as any
+ *      line of the input: a reply is never weakened;
  * an unfixable reply says why. A violation prints what went wrong and
  * aborts, which libFuzzer records as a crash with the input.
  *
@@ -184,6 +186,35 @@ check_again(const struct sr_options *o, const struct sr_normalized *n,
 	sr_normalized_release(&n2);
 }
 
+/* How severe a class is: 5 > 4 > 2 and 3; 0 for none. */
+static int
+class_rank(int cls)
+{
+	return cls == 5 ? 3 : cls == 4 ? 2 : cls == 2 || cls == 3 ? 1 : 0;
+}
+
+/* The most severe class any line of R claims, as a rank. */
+static int
+reply_rank(const struct sr_reply *r)
+{
+	int best = 0, rank;
+	size_t i;
+
+	for (i = 0; i < r->nlines; i++) {
+		const struct sr_line *l = &r->lines[i];
+
+		if (l->form & SR_FORM_NO_CODE)
+			rank = class_rank(l->enh.p[0] - '0');
+		else if (l->code.len > 0)
+			rank = class_rank(l->code.p[0] - '0');
+		else
+			rank = 0;
+		if (rank > best)
+			best = rank;
+	}
+	return best;
+}
+
 /* Check and normalize R; assert the properties of the result. */
 static void
 run_reply(const struct sr_reply *r, const struct sr_options *o)
@@ -212,6 +243,9 @@ run_reply(const struct sr_reply *r, const struct sr_options *o)
 		return;
 	}
 	check_wire(o, &n);
+	if (class_rank(n.code[0] - '0') < reply_rank(r))
+		violation(o, "(f) code %s is weaker than a line of the input",
+			  n.code);
 
 	/* (a), (b) */
 	if (sr_reply_parse(&r2, n.wire, n.wire_len) != 0)

@@ -44,8 +44,11 @@ enum sr_diag_id {
 	SR_D_TEXT_BAD_CHAR,		/* error: CR, LF, NUL, controls */
 	SR_D_TEXT_NON_ASCII,		/* warning */
 	SR_D_TEXT_EMPTY,		/* warning */
-	SR_D_PHASE_UNEXPECTED_CODE,	/* warning */
+	SR_D_PHASE_UNEXPECTED_CODE,	/* info: not in RFC 5321 4.3.2's list */
 	SR_D_MILTER_CODE_CLASS,		/* error (milter context) */
+	SR_D_CODE_MISSING,		/* error: "5.7.1 text", no basic code */
+	SR_D_SEPARATOR_BLANKS,		/* warning: "550  5.7.1", "550\t..." */
+	SR_D_MULTILINE_CUT,		/* info: a log cut the reply */
 	SR_D__COUNT
 };
 

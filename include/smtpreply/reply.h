@@ -51,6 +51,10 @@ struct sr_options {
 	enum sr_context context;
 	bool utf8;			/* valid UTF-8 text allowed (SMTPUTF8) */
 	const struct sr_policy *policy;	/* NULL: the shipped tables */
+	bool may_be_cut;		/* a log's copy of the reply, which may
+					 * show only its first lines: a last
+					 * line with '-' is multiline-cut
+					 * (info), not multiline-separator */
 };
 
 /* A byte range inside the parsed input (or a caller's part string). */
@@ -58,6 +62,15 @@ struct sr_span {
 	const char *p;
 	size_t len;
 };
+
+/* How a line departs from "CODE SEP [ENH SP] TEXT" (struct sr_line.form). */
+#define SR_FORM_NO_CODE		0x01	/* "5.7.1 text": an enhanced code
+					 * and no basic code (code empty) */
+#define SR_FORM_BLANKS		0x02	/* blanks other than one SP between
+					 * code, enhanced code and text */
+#define SR_FORM_CODE_BROKEN	0x04	/* leading digits that are no
+					 * readable code: "55O", "5 5 0",
+					 * "5501", "550x" */
 
 struct sr_line {
 	struct sr_span code;	/* leading digits, possibly empty or not 3 */
@@ -68,6 +81,10 @@ struct sr_line {
 				 * (digits and dots after the code); len 0
 				 * when there is none */
 	struct sr_span text;	/* the rest: the human-readable text */
+	unsigned form;		/* SR_FORM_* */
+	size_t extra;		/* blanks consumed beyond the single
+				 * separators (the line is that much longer
+				 * on the wire than its parts) */
 };
 
 #define SR_INLINE_LINES 8
@@ -82,8 +99,10 @@ struct sr_reply {
 /*
  * Parse wire form: lines ended by CRLF or LF (the last line may lack an
  * ending; a lone CR stays inside the text). Every line belongs to this one
- * reply. Empty input gives one empty line. Returns 0, or -1 when memory
- * ran out (R is then an empty reply, safe to release).
+ * reply. Empty input gives one empty line. Each line is lexed as
+ * notes/engine-semantics.md says ("Parsing"): near misses are read as
+ * meant and marked in sr_line.form. Returns 0, or -1 when memory ran out
+ * (R is then an empty reply, safe to release).
  */
 int sr_reply_parse(struct sr_reply *r, const char *buf, size_t len);
 
@@ -99,7 +118,8 @@ int sr_reply_from_parts(struct sr_reply *r, const char *code,
 
 void sr_reply_release(struct sr_reply *r);
 
-/* The basic code of line 0 as a number, or -1 when not exactly 3 digits. */
+/* The basic code of line 0 as a number, or -1 when it has none that can be
+ * read (not exactly 3 digits followed by a blank, '-' or the end). */
 int sr_reply_code(const struct sr_reply *r);
 
 struct sr_check {

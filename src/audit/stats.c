@@ -191,8 +191,10 @@ static void norm_example(struct stats_example *e, const char *wire, size_t len,
 
 void stats_add(struct stats *st, const struct maillog_reply *r)
 {
+	/* A log's copy: sendmail logs the first line of a multi-line reply,
+	 * Exim shortens long ones. */
 	struct sr_options o = { maillog_phase_sr(r->phase), SR_CONTEXT_WIRE,
-	    st->utf8, NULL };
+	    st->utf8, NULL, true };
 	char wire[STATS_REPLY_MAX], stand_in[4] = "";
 	struct sr_check chk;
 	struct sr_reply rep;

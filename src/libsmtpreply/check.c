@@ -79,6 +79,36 @@ static bool span_equal(struct sr_span a, struct sr_span b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
+/* The unreadable code at the start of L, up to the first blank or '-'. */
+static void set_broken_token(struct sr_diag *d, const struct sr_line *l)
+{
+	const char *p = l->code.p;
+	size_t n = 0;
+
+	/* Parsed lines are views into one buffer: the code goes on into
+	 * what follows it, up to the end of the text. */
+	while (p + n < l->text.p + l->text.len && n < SR_DIAG_TOKEN_MAX - 1 &&
+	    !sr_isblank(p[n]) && p[n] != '-')
+		n++;
+	set_token(d, p, n > 0 ? n : l->code.len);
+}
+
+/* "5.7.1 text": the code it was meant to have, for code-missing. */
+static void check_missing_code(struct collector *c, const struct sr_line *l,
+			       const struct sr_options *o)
+{
+	struct sr_diag *d = report(c, SR_D_CODE_MISSING, 1, 1);
+	char buf[SR_ENH_STRLEN];
+	struct sr_enh e;
+
+	set_token(d, l->enh.p, l->enh.len);
+	if (d == NULL || sr_enh_classify(l->enh, &e) == SR_ENH_MALFORMED)
+		return;
+	sr_enh_format(sr_enh_fit_phase(e, o->phase), buf);
+	snprintf(d->want, sizeof(d->want), "%03u %s",
+	    sr_code_for_enhanced(e, o->phase) % 1000, buf);
+}
+
 /* Check the basic code of line 1; returns its value or -1. */
 static int check_code(struct collector *c, const struct sr_line *l,
 		      const struct sr_options *o)
@@ -86,9 +116,22 @@ static int check_code(struct collector *c, const struct sr_line *l,
 	struct sr_diag *d;
 	int code = -1;
 
-	code = sr_code_value(l->code);
+	if (l->form & SR_FORM_NO_CODE) {
+		c->code = 0;
+		check_missing_code(c, l, o);
+		if (o->context == SR_CONTEXT_MILTER && l->enh.p[0] != '4' &&
+		    l->enh.p[0] != '5') {
+			d = report(c, SR_D_MILTER_CODE_CLASS, 1, 1);
+			set_token(d, l->enh.p, l->enh.len);
+		}
+		return -1;
+	}
+	code = l->form & SR_FORM_CODE_BROKEN ? -1 : sr_code_value(l->code);
 	c->code = code > 0 ? (unsigned)code : 0;
-	if (code < 0 || !sr_code_in_abnf((unsigned)code)) {
+	if (l->form & SR_FORM_CODE_BROKEN) {
+		d = report(c, SR_D_CODE_SYNTAX, 1, 1);
+		set_broken_token(d, l);
+	} else if (code < 0 || !sr_code_in_abnf((unsigned)code)) {
 		d = report(c, SR_D_CODE_SYNTAX, 1, 1);
 		set_token(d, l->code.p, l->code.len);
 	} else if (!sr_code_is_standard((unsigned)code)) {
@@ -110,10 +153,14 @@ static void check_enhanced(struct collector *c, const struct sr_line *l,
 	const struct sr_enhanced_info *info;
 	struct sr_diag *d;
 	struct sr_enh e, fit;
-	char first = l->code.len > 0 ? l->code.p[0] : '\0';
+	/* The class a reply with no basic code was meant to have. */
+	char first = l->form & SR_FORM_NO_CODE ? l->enh.p[0] :
+	    l->code.len > 0 ? l->code.p[0] : '\0';
 
 	switch (sr_enh_classify(l->enh, &e)) {
 	case SR_ENH_NONE:
+		if (l->form & SR_FORM_CODE_BROKEN)
+			return;		/* code-syntax says it all */
 		if ((first == '2' || first == '4' || first == '5') &&
 		    o->phase != SR_PHASE_CONNECT && o->phase != SR_PHASE_HELO) {
 			struct sr_enh repl;
@@ -231,7 +278,7 @@ static bool scan_text(struct sr_span t, bool utf8, size_t *bad,
 /* Octets the line takes on the wire, CRLF not included. */
 static size_t wire_length(const struct sr_line *l)
 {
-	size_t n = l->code.len + l->text.len;
+	size_t n = l->code.len + l->text.len + l->extra;
 
 	if (l->sep == ' ' || l->sep == '-')
 		n++;
@@ -277,7 +324,11 @@ static void check_lines(struct collector *c, const struct sr_reply *r,
 				break;
 			}
 		}
-		if ((!last && l->sep != '-') || (last && l->sep == '-')) {
+		if (l->form & SR_FORM_BLANKS)
+			report(c, SR_D_SEPARATOR_BLANKS, lineno, 1);
+		if (last && l->sep == '-' && o->may_be_cut) {
+			report(c, SR_D_MULTILINE_CUT, lineno, 1);
+		} else if ((!last && l->sep != '-') || (last && l->sep == '-')) {
 			d = report(c, SR_D_MULTILINE_SEPARATOR, lineno, 1);
 			if (d != NULL) {
 				d->token[0] = l->sep == '?' || l->sep == '\0' ?
@@ -317,7 +368,7 @@ static void check_lines(struct collector *c, const struct sr_reply *r,
 }
 
 static const struct sr_options default_options = {
-	SR_PHASE_OTHER, SR_CONTEXT_WIRE, false, NULL
+	SR_PHASE_OTHER, SR_CONTEXT_WIRE, false, NULL, false
 };
 
 void sr_check(const struct sr_reply *r, const struct sr_options *o,

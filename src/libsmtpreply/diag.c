@@ -34,8 +34,11 @@ static const struct {
 	[SR_D_TEXT_BAD_CHAR] = { "text-bad-char", SR_SEV_ERROR },
 	[SR_D_TEXT_NON_ASCII] = { "text-non-ascii", SR_SEV_WARNING },
 	[SR_D_TEXT_EMPTY] = { "text-empty", SR_SEV_WARNING },
-	[SR_D_PHASE_UNEXPECTED_CODE] = { "phase-unexpected-code", SR_SEV_WARNING },
+	[SR_D_PHASE_UNEXPECTED_CODE] = { "phase-unexpected-code", SR_SEV_INFO },
 	[SR_D_MILTER_CODE_CLASS] = { "milter-code-class", SR_SEV_ERROR },
+	[SR_D_CODE_MISSING] = { "code-missing", SR_SEV_ERROR },
+	[SR_D_SEPARATOR_BLANKS] = { "separator-blanks", SR_SEV_WARNING },
+	[SR_D_MULTILINE_CUT] = { "multiline-cut", SR_SEV_INFO },
 };
 
 const char *sr_diag_name(enum sr_diag_id id)
@@ -214,6 +217,22 @@ size_t sr_diag_format(const struct sr_diag *d, char *buf, size_t size)
 	case SR_D_MILTER_CODE_CLASS:
 		return fmt(buf, size, "libmilter can send only 4xx and 5xx "
 		    "replies, not \"%s\"", t);
+	case SR_D_CODE_MISSING:
+		if (*w != '\0')
+			return fmt(buf, size, "no basic reply code before the "
+			    "enhanced status code %s: recovered from its class "
+			    "and the registry as %s", t, w);
+		return fmt(buf, size, "no basic reply code, and \"%s\" is no "
+		    "enhanced status code to recover one from", t);
+	case SR_D_SEPARATOR_BLANKS:
+		return fmt(buf, size, "line %u: blanks other than one space "
+		    "between the code, the enhanced status code and the text "
+		    "(a client may not see the enhanced code; %u line%s)",
+		    d->line, d->count, d->count == 1 ? "" : "s");
+	case SR_D_MULTILINE_CUT:
+		return fmt(buf, size, "line %u still has '-' after the code: "
+		    "the log shows only the first line%s of the reply; they are "
+		    "checked as they are", d->line, d->line == 1 ? "" : "s");
 	case SR_D__COUNT:
 		break;
 	}

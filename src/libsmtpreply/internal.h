@@ -54,8 +54,13 @@ static inline int sr_code_value(struct sr_span code)
 	return sr_code_parse(code.p, code.len);
 }
 
-/* True when RFC 5321 4.3.2 lists CODE for PHASE (421, 500-504 always). */
+/* True when RFC 5321 4.3.2 lists CODE for PHASE (421, 500-504 always;
+ * any code at "other"). phase.c */
 bool sr_phase_expects(enum sr_phase phase, unsigned code);
+
+/* True when RFC 5321 4.3.2's list for PHASE names CODE itself (never at
+ * "other"). phase.c */
+bool sr_phase_lists(enum sr_phase phase, unsigned code);
 
 /*
  * Length of the enhanced-code-like token at the start of P: digits and
@@ -90,6 +95,16 @@ struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase);
  */
 unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
 			struct sr_enh *repl_enh);
+
+/*
+ * The basic code a reply that shows only the enhanced code E (valid, class
+ * 2, 4 or 5) was meant to have at PHASE (policy.c): 250/451/550 for the
+ * class when the phase expects it and the registry associates it with E;
+ * else the first code of the class the registry associates with E and
+ * RFC 5321 lists for the phase (500-504 only for protocol codes X.5.N);
+ * else 250/451/550.
+ */
+unsigned sr_code_for_enhanced(struct sr_enh e, enum sr_phase phase);
 
 /* Bytes TEXT takes once every '%' is doubled for libmilter. */
 size_t sr_milter_len(const char *p, size_t len);

@@ -35,6 +35,8 @@ struct norm {
 	size_t guard;			/* its guard blank: 0 or 1 */
 	bool prev_bare;			/* the last line is the code alone */
 	bool cut;			/* text was dropped: line limit */
+	bool need_enh;			/* a text would read as an enhanced
+					 * code: start again with one */
 	bool nomem;
 };
 
@@ -198,10 +200,25 @@ static void emit_line(struct norm *n, const char *t, size_t len)
 			put(n, n->enh, n->enhlen);
 			if (len > 0)
 				put(n, " ", 1);
-		} else if (sr_enh_token_len(t, len) > 0) {
-			/* Text that would read as an enhanced code. */
-			put(n, " ", 1);
-			guard = 1;
+		} else {
+			size_t b = 0, tok;
+			struct sr_enh e;
+
+			/* Text that reads as an enhanced code gets a guard
+			 * blank. A valid one is read even after blanks (a run
+			 * of them is one separator), but on 3xx replies: the
+			 * reply starts again with an enhanced code of its
+			 * own (need_enh). */
+			while (b < len && sr_isblank(t[b]))
+				b++;
+			if (n->code[0] != '3' && (tok = sr_enh_token_len(t + b,
+			    len - b)) > 0 && sr_enh_classify((struct sr_span){
+			    t + b, tok }, &e) == SR_ENH_VALID)
+				n->need_enh = true;
+			if (sr_enh_token_len(t, len) > 0) {
+				put(n, " ", 1);
+				guard = 1;
+			}
 		}
 	}
 	n->text_start = out->wire_len;
@@ -374,15 +391,124 @@ static const char *sample_text(struct sr_enh e, unsigned code)
 	return "No further information";
 }
 
+/* How severe a class is: 5 > 4 > 2 and 3; 0 for no class. */
+static int class_rank(int cls)
+{
+	return cls == 5 ? 3 : cls == 4 ? 2 : cls == 2 || cls == 3 ? 1 : 0;
+}
+
+/* The unreadable code at the start of L, for a message: up to a blank. */
+static int broken_len(const struct sr_line *l)
+{
+	size_t n = 0;
+
+	while (l->code.p + n < l->text.p + l->text.len && n < 12 &&
+	    !sr_isblank(l->code.p[n]) && l->code.p[n] != '-')
+		n++;
+	return (int)(n > 0 ? n : l->code.len);
+}
+
+/*
+ * The line whose code the whole reply takes (*G): the first of the most
+ * severe class (5 > 4 > 2, 3), so that normalizing never weakens a reply.
+ * False (unfixable) when a line's code cannot be read, when no code can be
+ * recovered, when a later line has a class that is no SMTP reply, or when
+ * 2xx and 3xx lines are mixed with nothing more severe.
+ */
+static bool choose_line(struct norm *n, const struct sr_reply *r, size_t *g)
+{
+	bool two = false, three = false;
+	int best = 0, cls;
+	struct sr_enh e;
+	size_t i;
+
+	*g = 0;
+	for (i = 0; i < r->nlines; i++) {
+		const struct sr_line *l = &r->lines[i];
+
+		if (l->form & SR_FORM_CODE_BROKEN) {
+			unfixable(n, "line %zu: reply code \"%.*s\" cannot be "
+			    "read", i + 1, broken_len(l), l->code.p);
+			return false;
+		}
+		if (l->form & SR_FORM_NO_CODE) {
+			if (sr_enh_classify(l->enh, &e) == SR_ENH_MALFORMED) {
+				unfixable(n, "line %zu: no reply code, and "
+				    "\"%.*s\" is no enhanced status code to "
+				    "recover one from", i + 1,
+				    (int)(l->enh.len > 12 ? 12 : l->enh.len),
+				    l->enh.p);
+				return false;
+			}
+			cls = e.cls;
+		} else if (l->code.len == 0) {
+			if (i == 0)
+				return true;	/* decide_code says why */
+			continue;		/* a line of text: no class */
+		} else {
+			cls = l->code.p[0] - '0';
+		}
+		if (class_rank(cls) == 0) {
+			if (i == 0)
+				return true;	/* decide_code says why */
+			unfixable(n, "line %zu: reply code %.*s: class %d is no "
+			    "SMTP reply", i + 1, (int)(l->code.len > 12 ? 12 :
+			    l->code.len), l->code.p, cls);
+			return false;
+		}
+		two |= cls == 2;
+		three |= cls == 3;
+		if (class_rank(cls) > best) {
+			best = class_rank(cls);
+			*g = i;
+		}
+	}
+	if (best == 1 && two && three) {
+		unfixable(n, "lines of class 2 and 3: no one code says both");
+		return false;
+	}
+	return true;
+}
+
+/* A reply that shows only its enhanced code: the code it was meant to
+ * have. False when that cannot be sent (2xx, milter). */
+static bool recover_code(struct norm *n, const struct sr_line *l,
+			 unsigned lineno, unsigned *newcode)
+{
+	char before[SR_CHANGE_TEXT_MAX], after[SR_CHANGE_TEXT_MAX];
+	struct sr_enh e;
+
+	(void)sr_enh_classify(l->enh, &e);	/* valid: choose_line */
+	*newcode = sr_code_for_enhanced(e, n->o->phase);
+	sr_join(before, sizeof(before), l->enh.p, l->enh.len, NULL, 0);
+	if (n->o->context == SR_CONTEXT_MILTER && e.cls != 4 && e.cls != 5) {
+		unfixable(n, "no reply code, and enhanced status code %s is of "
+		    "class %u: libmilter can send only 4xx and 5xx replies",
+		    before, e.cls);
+		return false;
+	}
+	n->code[0] = (char)('0' + *newcode / 100 % 10);
+	n->code[1] = (char)('0' + *newcode / 10 % 10);
+	n->code[2] = (char)('0' + *newcode % 10);
+	n->code[3] = '\0';
+	sr_join(after, sizeof(after), n->code, 3, l->enh.p, l->enh.len);
+	change(n, SR_D_CODE_MISSING, lineno, before, after);
+	return true;
+}
+
 /* Decide the basic code; false when the reply cannot be normalized. */
 static bool decide_code(struct norm *n, const struct sr_line *l,
-			unsigned *newcode, struct sr_enh *repl_enh)
+			unsigned lineno, unsigned *newcode,
+			struct sr_enh *repl_enh)
 {
 	const struct sr_basic_info *b;
 	char before[SR_CHANGE_TEXT_MAX];
 	int code = -1;
 	char first;
 
+	repl_enh->cls = 0;
+	if (l->form & SR_FORM_NO_CODE)
+		return recover_code(n, l, lineno, newcode);
 	if (l->code.len == 0) {
 		unfixable(n, "no reply code");
 		return false;
@@ -415,7 +541,8 @@ static bool decide_code(struct norm *n, const struct sr_line *l,
 	n->code[3] = '\0';
 	if (code < 0 || (unsigned)code != *newcode)
 		change(n, code >= 0 && sr_code_in_abnf((unsigned)code) ?
-		    SR_D_CODE_NONSTANDARD : SR_D_CODE_SYNTAX, 1, before, n->code);
+		    SR_D_CODE_NONSTANDARD : SR_D_CODE_SYNTAX, lineno, before,
+		    n->code);
 	return true;
 }
 
@@ -488,10 +615,13 @@ static void decide_enhanced(struct norm *n, const struct sr_line *l,
 	n->enhlen = strlen(n->enh);
 }
 
-/* Note what was wrong with the lines' structure (it is rebuilt anyway). */
-static void note_line_structure(struct norm *n, const struct sr_reply *r)
+/*
+ * Note what was wrong with the lines' structure (it is rebuilt anyway),
+ * comparing each line with FIRST, the line whose codes the reply takes.
+ */
+static void note_line_structure(struct norm *n, const struct sr_reply *r,
+				const struct sr_line *first)
 {
-	const struct sr_line *first = &r->lines[0];
 	char before[SR_CHANGE_TEXT_MAX];
 	size_t i;
 
@@ -500,20 +630,25 @@ static void note_line_structure(struct norm *n, const struct sr_reply *r)
 		unsigned lineno = i + 1 > 65535 ? 65535 : (unsigned)(i + 1);
 		bool last = i + 1 == r->nlines;
 
-		if (i > 0 && (l->code.len != first->code.len ||
+		if (l->form & SR_FORM_BLANKS)
+			change(n, SR_D_SEPARATOR_BLANKS, lineno, "blanks",
+			    "one space");
+		if (l != first && (l->code.len != first->code.len ||
 		    memcmp(l->code.p, first->code.p, l->code.len) != 0)) {
 			textf(before, sizeof(before), "%.*s",
 			    (int)(l->code.len > 12 ? 12 : l->code.len), l->code.p);
 			change(n, SR_D_MULTILINE_CODE_MISMATCH, lineno, before,
 			    n->code);
 		}
-		if (i > 0 && (l->enh.len != first->enh.len ||
+		if (l != first && (l->enh.len != first->enh.len ||
 		    memcmp(l->enh.p, first->enh.p, l->enh.len) != 0)) {
 			textf(before, sizeof(before), "%.*s",
 			    (int)(l->enh.len > 12 ? 12 : l->enh.len), l->enh.p);
 			change(n, SR_D_MULTILINE_ENHANCED_MISMATCH, lineno, before,
 			    n->enhlen ? n->enh : "(none)");
 		}
+		if (last && l->sep == '-' && n->o->may_be_cut)
+			continue;	/* a log's copy, cut: not wrong */
 		if ((!last && l->sep != '-') || (last && l->sep == '-'))
 			change(n, SR_D_MULTILINE_SEPARATOR, lineno,
 			    last ? "'-' on the last line" :
@@ -526,7 +661,7 @@ static void emit_texts(struct norm *n, const struct sr_reply *r,
 		       struct sr_enh e, unsigned newcode)
 {
 	char stack[1024], *scratch = stack, before[SR_CHANGE_TEXT_MAX];
-	size_t cap = sizeof(stack), bad = 0, nonascii = 0, i, len;
+	size_t cap = sizeof(stack), bad = 0, nonascii = 0, i, len, lead;
 	bool content = false;
 
 	for (i = 0; i < r->nlines && !content; i++)
@@ -553,16 +688,24 @@ static void emit_texts(struct norm *n, const struct sr_reply *r,
 			cap = t.len;
 		}
 		len = clean_text(t, n->o->utf8, scratch, &bad, &nonascii);
+		lead = 0;
+		if (n->enhlen > 0) {
+			/* Blanks after an enhanced code are one separator to
+			 * the reader (the lexer): they would not stay. */
+			while (lead < len && sr_isblank(scratch[lead]))
+				lead++;
+			len -= lead;
+		}
 		if ((len > n->width || (n->milter_width != SIZE_MAX &&
 		    len > n->milter_width / 2)) &&
-		    fitting_prefix(scratch, len, n->width, n->milter_width) <
-		    len) {
+		    fitting_prefix(scratch + lead, len, n->width,
+		    n->milter_width) < len) {
 			textf(before, sizeof(before), "%zu bytes of text",
 			    len);
 			change(n, SR_D_LINE_TOO_LONG, (unsigned)(i + 1 > 65535 ?
 			    65535 : i + 1), before, "wrapped");
 		}
-		emit_wrapped(n, scratch, len);
+		emit_wrapped(n, scratch + lead, len);
 		if (n->cut || n->nomem)
 			break;
 	}
@@ -588,8 +731,22 @@ static void emit_texts(struct norm *n, const struct sr_reply *r,
 	}
 }
 
+/* Write every line with the code and enhanced code decided. */
+static void emit_all(struct norm *n, const struct sr_reply *r,
+		     unsigned newcode)
+{
+	struct sr_enh e = { 0, 0, 0 };
+
+	if (n->enhlen > 0)
+		(void)sr_enh_parse(n->enh, n->enhlen, &e);
+	/* Room per line: CRLF, code, separator, enhanced code and a blank. */
+	n->width = SR_WIRE_LINE_MAX - (2 + 3 + 1 +
+	    (n->enhlen > 0 ? n->enhlen + 1 : 0));
+	emit_texts(n, r, e, newcode);
+}
+
 static const struct sr_options default_options = {
-	SR_PHASE_OTHER, SR_CONTEXT_WIRE, false, NULL
+	SR_PHASE_OTHER, SR_CONTEXT_WIRE, false, NULL, false
 };
 
 void sr_normalize(const struct sr_reply *r, const struct sr_options *o,
@@ -600,7 +757,7 @@ void sr_normalize(const struct sr_reply *r, const struct sr_options *o,
 	struct sr_enh e = { 0, 0, 0 };
 	struct norm n;
 	unsigned newcode = 0;
-	size_t prefix;
+	size_t g;
 
 	/* Field by field: zeroing the change slots would cost more than the
 	 * rest of a typical normalization. */
@@ -626,22 +783,33 @@ void sr_normalize(const struct sr_reply *r, const struct sr_options *o,
 	n.out = out;
 	n.o = &opts;
 	n.policy = opts.policy;
-	if (!decide_code(&n, &r->lines[0], &newcode, &e))
+	if (!choose_line(&n, r, &g) ||
+	    !decide_code(&n, &r->lines[g], (unsigned)(g + 1 > 65535 ? 65535 :
+	    g + 1), &newcode, &e))
 		return;
-	decide_enhanced(&n, &r->lines[0], newcode, e);
-	if (n.enhlen > 0)
-		(void)sr_enh_parse(n.enh, n.enhlen, &e);
-	else
-		e.cls = 0;
-	/* Room per line: CRLF, code, separator, enhanced code and a blank. */
-	prefix = 2 + 3 + 1 + (n.enhlen > 0 ? n.enhlen + 1 : 0);
-	n.width = SR_WIRE_LINE_MAX - prefix;
+	decide_enhanced(&n, &r->lines[g], newcode, e);
 	n.milter_width = opts.context == SR_CONTEXT_MILTER ?
 	    SR_MILTER_TEXT_MAX : SIZE_MAX;
 	n.max_lines = opts.context == SR_CONTEXT_MILTER ?
 	    SR_MILTER_LINES_MAX : SIZE_MAX;
-	note_line_structure(&n, r);
-	emit_texts(&n, r, e, newcode);
+	note_line_structure(&n, r, &r->lines[g]);
+	emit_all(&n, r, newcode);
+	if (n.need_enh && !n.nomem) {
+		char before[SR_CHANGE_TEXT_MAX];
+
+		/* A line without enhanced code would show text that reads
+		 * as one: every line gets the default enhanced code. */
+		sr_enh_format(sr_enh_fit_phase(sr_policy_default_enh(n.policy,
+		    newcode, opts.phase), opts.phase), n.enh);
+		n.enhlen = strlen(n.enh);
+		sr_join(before, sizeof(before), n.code, 3, n.enh, n.enhlen);
+		change(&n, SR_D_ENHANCED_MISSING, 1, n.code, before);
+		out->wire_len = 0;
+		out->wire[0] = '\0';
+		out->nlines = 0;
+		n.cut = n.prev_bare = n.need_enh = false;
+		emit_all(&n, r, newcode);
+	}
 	if (n.nomem) {
 		sr_normalized_release(out);
 		out->status = SR_NORM_NOMEM;

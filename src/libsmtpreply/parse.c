@@ -48,44 +48,106 @@ static int reply_reserve(struct sr_reply *r, size_t want)
 	return 0;
 }
 
-/* Split what follows the code and separator into enhanced token and text. */
-static void split_enhanced(const char *p, size_t len, struct sr_line *l)
-{
-	size_t n = sr_enh_token_len(p, len);
-
-	if (n == 0) {
-		l->enh.p = p;
-		l->enh.len = 0;
-		l->text.p = p;
-		l->text.len = len;
-		return;
-	}
-	l->enh.p = p;
-	l->enh.len = n;
-	if (n < len && p[n] == ' ')	/* the one space after the token */
-		n++;
-	l->text.p = p + n;
-	l->text.len = len - n;
-}
-
-/* Split one line (without its line ending) into code, separator, rest. */
-static void split_line(const char *p, size_t len, struct sr_line *l)
+/* Length of the run of blanks (SP, HT) at P[0..LEN). */
+static size_t blank_run(const char *p, size_t len)
 {
 	size_t i = 0;
 
+	while (i < len && sr_isblank(p[i]))
+		i++;
+	return i;
+}
+
+/*
+ * Split what follows the code and its separator into enhanced token and
+ * text. BLANKS_OK: a run of blanks before an enhanced code is read as one
+ * separator (not on 3xx replies, which never carry one: RFC 2034). After
+ * the token, a run of blanks before the text is one separator.
+ */
+static void split_enhanced(const char *p, size_t len, bool blanks_ok,
+			   struct sr_line *l)
+{
+	size_t n, b = blanks_ok ? blank_run(p, len) : 0;
+	struct sr_enh e;
+
+	if (b > 0 && b < len && (n = sr_enh_token_len(p + b, len - b)) > 0 &&
+	    sr_enh_classify((struct sr_span){ p + b, n }, &e) == SR_ENH_VALID) {
+		/* "550  5.7.1 text": the enhanced code after a run. */
+		l->form |= SR_FORM_BLANKS;
+		l->extra += b;
+		p += b;
+		len -= b;
+	}
+	n = sr_enh_token_len(p, len);
+	l->enh.p = p;
+	l->enh.len = n;
+	if (n > 0) {
+		p += n;
+		len -= n;
+		b = blank_run(p, len);
+		if (b == 1 && p[0] == ' ') {
+			p++;		/* the one space after the token */
+			len--;
+		} else if (b > 0 && b < len) {
+			l->form |= SR_FORM_BLANKS;	/* "5.7.1\ttext" */
+			l->extra += b - 1;
+			p += b;
+			len -= b;
+		} else if (b > 0 && p[0] == ' ') {
+			p++;		/* trailing blanks: the first one */
+			len--;
+		}
+	}
+	l->text.p = p;
+	l->text.len = len;
+}
+
+/*
+ * The one lexer of a reply line (without its line ending). It reads what
+ * a person meant when the line is close to "CODE SEP [ENH SP] TEXT":
+ *   - "5.7.1 text": an enhanced code with no basic code in front
+ *     (SR_FORM_NO_CODE; the code span is empty);
+ *   - a run of blanks (SP, HT) between the code and a valid enhanced
+ *     code, or between the enhanced code and the text, is one separator,
+ *     and so is one HT right after the code (SR_FORM_BLANKS);
+ *   - digits that are no readable code ("55O", "5 5 0", "5501", "550x")
+ *     mark the line SR_FORM_CODE_BROKEN: nothing may be recovered from
+ *     it, and nobody should pretend that the rest is text.
+ */
+static void split_line(const char *p, size_t len, struct sr_line *l)
+{
+	size_t i = 0, n;
+
+	l->form = 0;
+	l->extra = 0;
 	while (i < len && sr_isdigit(p[i]))
 		i++;
 	l->code.p = p;
 	l->code.len = i;
+	if (i > 0 && i < len && p[i] == '.' &&
+	    (n = sr_enh_token_len(p, len)) > 0) {
+		/* An enhanced code where the basic code belongs. */
+		l->form |= SR_FORM_NO_CODE;
+		l->code.len = 0;
+		l->sep = n < len ? ' ' : '\0';
+		split_enhanced(p, len, false, l);
+		return;
+	}
 	if (i == len) {
 		l->sep = '\0';
-	} else if (p[i] == ' ' || p[i] == '-') {
-		l->sep = p[i];
+	} else if (p[i] == ' ' || p[i] == '-' || p[i] == '\t') {
+		l->sep = p[i] == '-' ? '-' : ' ';
+		if (p[i] == '\t' && i + 1 < len) {
+			l->form |= SR_FORM_BLANKS;
+			l->extra++;
+		}
 		i++;
 	} else {
 		l->sep = '?';
 	}
-	split_enhanced(p + i, len - i, l);
+	if (i > 0 && (l->code.len != 3 || l->sep == '?'))
+		l->form |= SR_FORM_CODE_BROKEN;
+	split_enhanced(p + i, len - i, i > 0 && p[0] != '3', l);
 }
 
 int sr_reply_parse(struct sr_reply *r, const char *buf, size_t len)
@@ -146,6 +208,8 @@ int sr_reply_from_parts(struct sr_reply *r, const char *code,
 		const char *t = text[i] ? text[i] : "";
 
 		l = &r->lines[r->nlines++];
+		l->form = 0;
+		l->extra = 0;
 		l->code.p = code;
 		l->code.len = strlen(code);
 		l->sep = i + 1 < ntext ? '-' : ' ';
@@ -155,7 +219,7 @@ int sr_reply_from_parts(struct sr_reply *r, const char *code,
 			l->text.p = t;
 			l->text.len = strlen(t);
 		} else {
-			split_enhanced(t, strlen(t), l);
+			split_enhanced(t, strlen(t), code[0] != '3', l);
 		}
 	}
 	return 0;
@@ -175,5 +239,7 @@ int sr_reply_code(const struct sr_reply *r)
 	if (r->nlines == 0)
 		return -1;
 	l = &r->lines[0];
+	if (l->form & (SR_FORM_CODE_BROKEN | SR_FORM_NO_CODE))
+		return -1;
 	return sr_code_value(l->code);
 }

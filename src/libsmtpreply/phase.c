@@ -76,15 +76,22 @@ int sr_phase_lookup(const char *name)
 
 bool sr_phase_expects(enum sr_phase phase, unsigned code)
 {
-	const uint16_t *codes;
-	size_t ncodes;
-
 	/* 421 may answer any command; 500-504 answer what cannot be parsed
 	 * or sequenced. At "other" (or an unknown phase) nothing is known. */
 	if (code == 421 || (code >= 500 && code <= 504))
 		return true;
 	if ((unsigned)phase >= SR_PHASE_OTHER)
 		return true;
+	return sr_phase_lists(phase, code);
+}
+
+bool sr_phase_lists(enum sr_phase phase, unsigned code)
+{
+	const uint16_t *codes;
+	size_t ncodes;
+
+	if ((unsigned)phase >= SR_PHASE_OTHER)
+		return false;
 	codes = sr_data_phase_codes[phase];
 	ncodes = sr_data_phase_ncodes[phase];
 	for (size_t i = 0; i < ncodes; i++) {
@@ -100,6 +107,8 @@ struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase)
 		return e;
 	switch (phase) {
 	case SR_PHASE_MAIL:
+		/* Only the sender exists yet: a code that names a recipient
+		 * (X.1.1-6, X.1.9, X.1.10) names the wrong party for sure. */
 		switch (e.detail) {
 		case 2:
 			e.detail = 8;
@@ -107,6 +116,7 @@ struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase)
 		case 3:
 			e.detail = 7;
 			break;
+		case 0:
 		case 7:
 		case 8:
 			break;
@@ -115,25 +125,22 @@ struct sr_enh sr_enh_fit_phase(struct sr_enh e, enum sr_phase phase)
 			break;
 		}
 		break;
-	case SR_PHASE_RCPT:
-		switch (e.detail) {
-		case 7:
-			e.detail = 3;
-			break;
-		case 8:
-			e.detail = 2;
-			break;
-		case 0: case 1: case 2: case 3: case 4: case 5: case 6:
-		case 9: case 10:
-			break;
-		default:
-			e.detail = 0;
-			break;
-		}
-		break;
-	default:
+	case SR_PHASE_CONNECT:
+	case SR_PHASE_HELO:
+		/* No address has been given: an address code names nobody. */
 		e.subject = 0;
 		e.detail = 0;
+		break;
+	default:
+		/*
+		 * RCPT: sender codes are normal there (Postfix's
+		 * smtpd_delay_reject = yes and sendmail's delay_checks reject
+		 * the sender at RCPT). DATA and end of message: Postfix's
+		 * data and end-of-data restrictions may reject the sender,
+		 * LMTP and content filters answer per recipient after the
+		 * dot. Unknown phase: nothing is known. None of them names
+		 * the wrong party with certainty: no change.
+		 */
 		break;
 	}
 	return e;

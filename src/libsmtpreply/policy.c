@@ -154,3 +154,47 @@ unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
 		return 0;	/* 3xx outside the grammar */
 	}
 }
+
+unsigned sr_code_for_enhanced(struct sr_enh e, enum sr_phase phase)
+{
+	const struct sr_enhanced_info *info;
+	unsigned fallback, code;
+	const char *a;
+
+	switch (e.cls) {
+	case 2:
+		fallback = 250;
+		break;
+	case 4:
+		fallback = 451;
+		break;
+	default:
+		fallback = 550;
+		break;
+	}
+	info = sr_registry_enhanced(e.subject, e.detail);
+	if (info == NULL)
+		info = sr_registry_enhanced(e.subject, 0);
+	if ((phase >= SR_PHASE_OTHER || sr_phase_lists(phase, fallback)) &&
+	    (info == NULL || sr_registry_associated(info, fallback)))
+		return fallback;
+	if (info == NULL)
+		return fallback;
+	/* "451,550,4XX,5XX": the 3-digit codes, in the registry's order. */
+	for (a = info->assoc; *a != '\0'; a += *a == ',' ? 1 : 0) {
+		size_t n = strcspn(a, ",");
+		int v = sr_code_parse(a, n);
+
+		a += n;
+		if (v < 0)
+			continue;
+		code = (unsigned)v;
+		if (code / 100 != e.cls || !sr_code_is_standard(code) ||
+		    !sr_phase_lists(phase, code))
+			continue;
+		if (code >= 500 && code <= 504 && e.subject != 5)
+			continue;
+		return code;
+	}
+	return fallback;
+}

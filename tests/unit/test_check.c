@@ -28,6 +28,7 @@ struct row {
 	enum sr_severity sev;
 	unsigned line;		/* expected line when present */
 	bool present;
+	bool cut;		/* sr_options.may_be_cut (a log's copy) */
 };
 
 #define R_(in_, len_, x_, ph_, ctx_, u8_, id_, sev_, line_, pres_)      \
@@ -49,6 +50,15 @@ struct row {
 #define NX(in, ph, id)             R_(in, 0, true, ph, WIRE, false, id, INFO, 0, false)
 #define YXM(in, ph, id, sev, line) R_(in, 0, true, ph, MILTER, false, id, sev, line, true)
 #define NXM(in, ph, id)            R_(in, 0, true, ph, MILTER, false, id, INFO, 0, false)
+/* C: a log's copy, which may be cut (may_be_cut). */
+#define YC(in_, ph_, id_, sev_, line_)                                  \
+	{ .in = (in_), .ph = SR_PHASE_##ph_, .ctx = SR_CONTEXT_WIRE,    \
+	  .id = SR_D_##id_, .sev = SR_SEV_##sev_, .line = (line_),      \
+	  .present = true, .cut = true }
+#define NC(in_, ph_, id_)                                               \
+	{ .in = (in_), .ph = SR_PHASE_##ph_, .ctx = SR_CONTEXT_WIRE,    \
+	  .id = SR_D_##id_, .sev = SR_SEV_INFO, .present = false,       \
+	  .cut = true }
 #define P_(c, e, t, ph_, id_, sev_, line_, pres_)                       \
 	{ .pcode = (c), .penh = (e), .ptext = (t), .ph = SR_PHASE_##ph_, \
 	  .ctx = SR_CONTEXT_WIRE, .id = SR_D_##id_, .sev = SR_SEV_##sev_, \
@@ -89,7 +99,38 @@ static const struct row rows[] = {
 	N("250 ok", OTHER, CODE_SYNTAX),
 	N("200 ok", OTHER, CODE_SYNTAX),
 	N("355 x", OTHER, CODE_SYNTAX),
-	N("550x", OTHER, CODE_SYNTAX),
+	Y("550x", OTHER, CODE_SYNTAX, ERROR, 1),
+	Y("55O 5.7.1 letter O", RCPT, CODE_SYNTAX, ERROR, 1),
+	Y("5 5 0 x", RCPT, CODE_SYNTAX, ERROR, 1),
+	Y("5501 x", RCPT, CODE_SYNTAX, ERROR, 1),
+	N("55O 5.7.1 letter O", RCPT, ENHANCED_MISSING),
+	N("5.7.1 Access denied", RCPT, CODE_SYNTAX),
+
+	/* ---- code-missing [error] ---- */
+	Y("5.7.1 Access denied", RCPT, CODE_MISSING, ERROR, 1),
+	Y("4.2.0 try later", RCPT, CODE_MISSING, ERROR, 1),
+	Y("5.7 x", RCPT, CODE_MISSING, ERROR, 1),
+	Y("5.7 x", RCPT, ENHANCED_SYNTAX, ERROR, 1),
+	Y("5.01.1 x", RCPT, ENHANCED_LEADING_ZERO, ERROR, 1),
+	Y("5.7.99 x", RCPT, ENHANCED_UNREGISTERED, WARNING, 1),
+	Y("5.1.1 x", MAIL, ENHANCED_PHASE, WARNING, 1),
+	N("5.7.1 Access denied", RCPT, ENHANCED_CLASS_MISMATCH),
+	N("5.7.1 Access denied", RCPT, ENHANCED_MISSING),
+	N("5.7.1 Access denied", RCPT, PHASE_UNEXPECTED_CODE),
+	N("550 5.7.1 x", RCPT, CODE_MISSING),
+	N("Access denied", RCPT, CODE_MISSING),
+	N("5.7.1text", RCPT, CODE_MISSING),
+
+	/* ---- separator-blanks [warning] ---- */
+	Y("550  5.7.1 two spaces", RCPT, SEPARATOR_BLANKS, WARNING, 1),
+	Y("550\t5.7.1 tab", RCPT, SEPARATOR_BLANKS, WARNING, 1),
+	Y("550 5.7.1  x", RCPT, SEPARATOR_BLANKS, WARNING, 1),
+	Y("550-5.7.1 a\r\n550  5.7.1 b", RCPT, SEPARATOR_BLANKS, WARNING, 2),
+	N("550  5.7.1 two spaces", RCPT, ENHANCED_MISSING),
+	N("550 5.7.1 x", RCPT, SEPARATOR_BLANKS),
+	N("550 5.7.1  ", RCPT, SEPARATOR_BLANKS),
+	N("550  text", RCPT, SEPARATOR_BLANKS),
+	N("220  192.0.2.1 ESMTP", CONNECT, SEPARATOR_BLANKS),
 	N("550-a\r\n55 b", OTHER, CODE_SYNTAX),
 	N(GMAIL, RCPT, CODE_SYNTAX),
 
@@ -240,13 +281,19 @@ static const struct row rows[] = {
 	Y("550 5.1.9 x", MAIL, ENHANCED_PHASE, WARNING, 1),
 	Y("550 5.1.10 x", MAIL, ENHANCED_PHASE, WARNING, 1),
 	Y("250 2.1.5 ok", MAIL, ENHANCED_PHASE, WARNING, 1),
-	Y("550 5.1.7 x", RCPT, ENHANCED_PHASE, WARNING, 1),
-	Y("550 5.1.8 x", RCPT, ENHANCED_PHASE, WARNING, 1),
-	Y("550 5.1.11 x", RCPT, ENHANCED_PHASE, WARNING, 1),
-	Y("550 5.1.1 x", EOM, ENHANCED_PHASE, WARNING, 1),
-	Y("550 5.1.0 x", DATA, ENHANCED_PHASE, WARNING, 1),
+	/* only a party that is wrong for sure: sender codes at RCPT are
+	 * delayed rejects, after the dot replies may be per recipient, an
+	 * unknown phase tells nothing */
+	N("550 5.1.7 x", RCPT, ENHANCED_PHASE),
+	N("550 5.1.8 x", RCPT, ENHANCED_PHASE),
+	N("450 4.1.8 <x@no-such.example>: Sender address rejected: Domain not found", RCPT, ENHANCED_PHASE),
+	N("550 5.1.11 x", RCPT, ENHANCED_PHASE),
+	N("550 5.1.1 x", EOM, ENHANCED_PHASE),
+	N("550 5.1.0 x", DATA, ENHANCED_PHASE),
+	N("550 5.1.1 x", OTHER, ENHANCED_PHASE),
+	N("550 5.1.8 x", OTHER, ENHANCED_PHASE),
 	Y("550 5.1.1 x", HELO, ENHANCED_PHASE, WARNING, 1),
-	Y("550 5.1.1 x", OTHER, ENHANCED_PHASE, WARNING, 1),
+	Y("550 5.1.1 x", CONNECT, ENHANCED_PHASE, WARNING, 1),
 	Y("550-5.1.1 a\r\n550 5.1.1 b", MAIL, ENHANCED_PHASE, WARNING, 1),
 	N("550 5.1.1 x", RCPT, ENHANCED_PHASE),
 	N("550 5.1.10 x", RCPT, ENHANCED_PHASE),
@@ -288,6 +335,15 @@ static const struct row rows[] = {
 	N("550 5.7.1 x", OTHER, MULTILINE_ENHANCED_MISMATCH),
 
 	/* ---- multiline-separator [error] ---- */
+	/* ---- multiline-cut [info]: a log showed the first lines only ---- */
+	YC("451-4.3.0 Temporary failure, please retry", RCPT, MULTILINE_CUT, INFO, 1),
+	YC("550-5.7.1 a\r\n550-5.7.1 b", RCPT, MULTILINE_CUT, INFO, 2),
+	NC("451-4.3.0 Temporary failure", RCPT, MULTILINE_SEPARATOR),
+	YC("550 5.7.1 a\r\n550-5.7.1 b", RCPT, MULTILINE_SEPARATOR, ERROR, 1),
+	NC("550 5.7.1 complete", RCPT, MULTILINE_CUT),
+	N("451-4.3.0 Temporary failure", RCPT, MULTILINE_CUT),
+	Y("451-4.3.0 Temporary failure", RCPT, MULTILINE_SEPARATOR, ERROR, 1),
+
 	Y("550 5.7.1 a\r\n550 5.7.1 b", OTHER, MULTILINE_SEPARATOR, ERROR, 1),
 	Y("550-5.7.1 a", OTHER, MULTILINE_SEPARATOR, ERROR, 1),
 	Y("550-", OTHER, MULTILINE_SEPARATOR, ERROR, 1),
@@ -389,9 +445,9 @@ static const struct row rows[] = {
 	N("550 x", OTHER, TEXT_EMPTY),
 
 	/* ---- phase-unexpected-code [warning] ---- */
-	Y("554 5.7.1 x", RCPT, PHASE_UNEXPECTED_CODE, WARNING, 1),
-	Y("221 2.0.0 bye", RCPT, PHASE_UNEXPECTED_CODE, WARNING, 1),
-	Y("354 go ahead", RCPT, PHASE_UNEXPECTED_CODE, WARNING, 1),
+	Y("554 5.7.1 x", RCPT, PHASE_UNEXPECTED_CODE, INFO, 1),
+	Y("221 2.0.0 bye", RCPT, PHASE_UNEXPECTED_CODE, INFO, 1),
+	Y("354 go ahead", RCPT, PHASE_UNEXPECTED_CODE, INFO, 1),
 	N("550 5.7.1 x", RCPT, PHASE_UNEXPECTED_CODE),
 	N("250 2.1.5 ok", RCPT, PHASE_UNEXPECTED_CODE),
 	N("251 2.1.5 ok", RCPT, PHASE_UNEXPECTED_CODE),
@@ -421,8 +477,8 @@ static const struct row rows[] = {
 	N("502 5.5.1 x", MAIL, PHASE_UNEXPECTED_CODE),
 	N("504 5.5.4 x", CONNECT, PHASE_UNEXPECTED_CODE),
 	/* connect */
-	Y("250 ok", CONNECT, PHASE_UNEXPECTED_CODE, WARNING, 1),
-	Y("550 go away", CONNECT, PHASE_UNEXPECTED_CODE, WARNING, 1),
+	Y("250 ok", CONNECT, PHASE_UNEXPECTED_CODE, INFO, 1),
+	Y("550 go away", CONNECT, PHASE_UNEXPECTED_CODE, INFO, 1),
 	N("220 mx.example.com ESMTP", CONNECT, PHASE_UNEXPECTED_CODE),
 	N("554 no service", CONNECT, PHASE_UNEXPECTED_CODE),
 	/* helo */
@@ -430,8 +486,8 @@ static const struct row rows[] = {
 	N("504 x", HELO, PHASE_UNEXPECTED_CODE),
 	N("550 x", HELO, PHASE_UNEXPECTED_CODE),
 	N("502 x", HELO, PHASE_UNEXPECTED_CODE),
-	Y("554 x", HELO, PHASE_UNEXPECTED_CODE, WARNING, 1),
-	Y("220 x", HELO, PHASE_UNEXPECTED_CODE, WARNING, 1),
+	Y("554 x", HELO, PHASE_UNEXPECTED_CODE, INFO, 1),
+	Y("220 x", HELO, PHASE_UNEXPECTED_CODE, INFO, 1),
 	/* mail */
 	N("250 2.1.0 ok", MAIL, PHASE_UNEXPECTED_CODE),
 	N("552 5.3.4 x", MAIL, PHASE_UNEXPECTED_CODE),
@@ -441,12 +497,12 @@ static const struct row rows[] = {
 	N("553 5.1.7 x", MAIL, PHASE_UNEXPECTED_CODE),
 	N("455 4.0.0 x", MAIL, PHASE_UNEXPECTED_CODE),
 	N("555 5.5.4 x", MAIL, PHASE_UNEXPECTED_CODE),
-	Y("551 5.7.1 x", MAIL, PHASE_UNEXPECTED_CODE, WARNING, 1),
-	Y("251 2.0.0 x", MAIL, PHASE_UNEXPECTED_CODE, WARNING, 1),
+	Y("551 5.7.1 x", MAIL, PHASE_UNEXPECTED_CODE, INFO, 1),
+	Y("251 2.0.0 x", MAIL, PHASE_UNEXPECTED_CODE, INFO, 1),
 	/* data, eom */
 	N("354 go ahead", DATA, PHASE_UNEXPECTED_CODE),
 	N("554 5.7.1 x", DATA, PHASE_UNEXPECTED_CODE),
-	Y("551 5.7.1 x", DATA, PHASE_UNEXPECTED_CODE, WARNING, 1),
+	Y("551 5.7.1 x", DATA, PHASE_UNEXPECTED_CODE, INFO, 1),
 	N("250 2.0.0 queued", EOM, PHASE_UNEXPECTED_CODE),
 	N("550 5.7.1 x", EOM, PHASE_UNEXPECTED_CODE),
 	N("552 5.3.4 x", EOM, PHASE_UNEXPECTED_CODE),
@@ -454,8 +510,8 @@ static const struct row rows[] = {
 	N("451 4.7.1 x", EOM, PHASE_UNEXPECTED_CODE),
 	N("452 4.3.1 x", EOM, PHASE_UNEXPECTED_CODE),
 	N("450 4.7.1 x", EOM, PHASE_UNEXPECTED_CODE),
-	Y("251 2.0.0 x", EOM, PHASE_UNEXPECTED_CODE, WARNING, 1),
-	Y("553 5.0.0 x", EOM, PHASE_UNEXPECTED_CODE, WARNING, 1),
+	Y("251 2.0.0 x", EOM, PHASE_UNEXPECTED_CODE, INFO, 1),
+	Y("553 5.0.0 x", EOM, PHASE_UNEXPECTED_CODE, INFO, 1),
 	/* other: anything goes; non-standard and invalid codes are not judged */
 	N("250 ok", OTHER, PHASE_UNEXPECTED_CODE),
 	N("554 5.7.1 x", OTHER, PHASE_UNEXPECTED_CODE),
@@ -489,6 +545,7 @@ static void row_reply(struct tu_reply *t, const struct row *row, char **spec)
 	struct sr_options o;
 
 	tu_options(&o, row->ph, row->ctx, row->utf8, NULL);
+	o.may_be_cut = row->cut;
 	*spec = NULL;
 	if (row->pcode != NULL) {
 		tu_parts(t, row->pcode, row->penh, &row->ptext, 1, &o);
@@ -616,7 +673,7 @@ START_TEST(check_byte_at_every_offset)
 	unsigned char b = odd_bytes[_i / ODD_TEXT_LEN];
 	size_t pos = (size_t)(_i % ODD_TEXT_LEN), i;
 	char in[10 + ODD_TEXT_LEN], want;
-	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_WIRE, false, NULL };
+	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_WIRE, false, NULL, false };
 	struct sr_normalized n;
 	const struct sr_diag *bad, *high;
 	struct tu_reply t;
@@ -641,9 +698,10 @@ START_TEST(check_byte_at_every_offset)
 		  b, pos);
 	want = (b < 0x20 && b != 0x09) || b == 0x7f ? ' ' :
 	    b >= 0x80 ? '?' : (char)b;
-	if (pos == ODD_TEXT_LEN - 1 && (want == ' ' || b == 0x09))
+	if ((pos == ODD_TEXT_LEN - 1 || pos == 0) && (want == ' ' || b == 0x09))
 		TU_ASSERT(&t, n.wire_len == 10 + ODD_TEXT_LEN - 1,
-			  "byte 0x%02x at the end: trailing blank kept", b);
+			  "byte 0x%02x at %zu: leading or trailing blank kept",
+			  b, pos);
 	else
 		TU_ASSERT(&t, n.wire_len == 10 + ODD_TEXT_LEN &&
 			  n.wire[10 + pos] == want,
@@ -666,7 +724,7 @@ END_TEST
 START_TEST(check_percent_at_every_offset)
 {
 	size_t pos = (size_t)(_i / 2), npct = _i % 2 ? 481 : 480, i, k;
-	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_MILTER, false, NULL };
+	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_MILTER, false, NULL, false };
 	char in[10 + 500];
 	struct tu_reply t;
 	bool too_long;
@@ -695,7 +753,7 @@ struct sev_row {
 };
 
 static const struct sev_row sev_rows[] = {
-	{ "554 5.7.1 [info]", SR_PHASE_RCPT, 0, 1, 1 },
+	{ "554 5.7.1 [info]", SR_PHASE_RCPT, 0, 0, 2 },
 	{ "550 4.7.1 x", SR_PHASE_RCPT, 1, 0, 0 },
 	{ "557 x", SR_PHASE_RCPT, 0, 2, 0 },
 	{ "550 blocked", SR_PHASE_RCPT, 0, 1, 0 },
@@ -826,8 +884,11 @@ static const struct {
 	{ SR_D_TEXT_BAD_CHAR, "text-bad-char", SR_SEV_ERROR },
 	{ SR_D_TEXT_NON_ASCII, "text-non-ascii", SR_SEV_WARNING },
 	{ SR_D_TEXT_EMPTY, "text-empty", SR_SEV_WARNING },
-	{ SR_D_PHASE_UNEXPECTED_CODE, "phase-unexpected-code", SR_SEV_WARNING },
+	{ SR_D_PHASE_UNEXPECTED_CODE, "phase-unexpected-code", SR_SEV_INFO },
 	{ SR_D_MILTER_CODE_CLASS, "milter-code-class", SR_SEV_ERROR },
+	{ SR_D_CODE_MISSING, "code-missing", SR_SEV_ERROR },
+	{ SR_D_SEPARATOR_BLANKS, "separator-blanks", SR_SEV_WARNING },
+	{ SR_D_MULTILINE_CUT, "multiline-cut", SR_SEV_INFO },
 };
 
 START_TEST(diag_names)
@@ -835,7 +896,7 @@ START_TEST(diag_names)
 	enum sr_diag_id id = names[_i].id;
 	const char *name = sr_diag_name(id);
 
-	ck_assert_int_eq(SR_D__COUNT, 20);
+	ck_assert_int_eq(SR_D__COUNT, 23);
 	ck_assert_int_eq((int)id, _i);
 	ck_assert_ptr_nonnull(name);
 	ck_assert_str_eq(name, names[_i].name);

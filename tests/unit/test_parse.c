@@ -36,7 +36,7 @@ struct prow {
 #define GMAIL1 "[192.0.2.1] Our system has detected that this message is"
 #define GMAIL2 "likely unsolicited mail. To reduce the amount of spam sent to Gmail,"
 #define GMAIL3 "this message has been blocked. For more information, go to"
-#define GMAIL4 " https://support.google.com/mail/?p=UnsolicitedMessageError d2-20020a05600c000000b0040e4a7a7e2csi1234567wmq.12 - gsmtp"
+#define GMAIL4 "https://support.google.com/mail/?p=UnsolicitedMessageError d2-20020a05600c000000b0040e4a7a7e2csi1234567wmq.12 - gsmtp"
 #define POSTFIX_T "<x@example.com>: Recipient address rejected: User unknown in local recipient table"
 #define SENDMAIL_T "<a@b>... Domain of sender address a@b does not exist"
 #define EXCHANGE_T "Access denied, banned sending IP [1.2.3.4]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to  http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430) [DB5EUR03FT022.eop-EUR03.prod.protection.outlook.com]"
@@ -56,6 +56,8 @@ static const struct prow parse_rows[] = {
 	  "\r\n550 5.7.1 " GMAIL4 "\r\n", 0, 4,
 	  { { "550", '-', "5.7.1", GMAIL1, 0 }, { "550", '-', "5.7.1", GMAIL2, 0 },
 	    { "550", '-', "5.7.1", GMAIL3, 0 }, { "550", ' ', "5.7.1", GMAIL4, 0 } } },
+	{ "gmail multi-line, two blanks", "550-5.7.1 " GMAIL1 "\r\n550 5.7.1  " GMAIL4,
+	  0, 2, { { "550", '-', "5.7.1", GMAIL1, 0 }, { "550", ' ', "5.7.1", GMAIL4, 0 } } },
 	{ "421 closing", "421 4.7.0 Try again later, closing connection.\r\n", 0, 1,
 	  { { "421", ' ', "4.7.0", "Try again later, closing connection.", 0 } } },
 	{ "ehlo", "250-mx.example.com\r\n250-PIPELINING\r\n250 8BITMIME", 0, 3,
@@ -100,11 +102,11 @@ static const struct prow parse_rows[] = {
 	  { { "55011", ' ', "", "blocked", 0 } } },
 	{ "letter after code", "550x", 0, 1, { { "550", '?', "", "x", 0 } } },
 	{ "tab after code", "550\t5.7.1 x", 0, 1,
-	  { { "550", '?', "", "\t5.7.1 x", 0 } } },
+	  { { "550", ' ', "5.7.1", "x", 0 } } },
 	{ "letters", "abc", 0, 1, { { "", '?', "", "abc", 0 } } },
 	{ "leading space", " 550 x", 0, 1, { { "", ' ', "", "550 x", 0 } } },
 	{ "enhanced without code", "5.7.1 blocked", 0, 1,
-	  { { "5", '?', "", ".7.1 blocked", 0 } } },
+	  { { "", ' ', "5.7.1", "blocked", 0 } } },
 	{ "second line other code", "550-a\r\n451 b", 0, 2,
 	  { { "550", '-', "", "a", 0 }, { "451", ' ', "", "b", 0 } } },
 
@@ -113,9 +115,11 @@ static const struct prow parse_rows[] = {
 	  { { "550", ' ', "", "5.7.1text", 0 } } },
 	{ "1.5 MB", "550 1.5 MB", 0, 1, { { "550", ' ', "1.5", "MB", 0 } } },
 	{ "enh then tab", "550 5.7.1\tx", 0, 1,
-	  { { "550", ' ', "5.7.1", "\tx", 0 } } },
+	  { { "550", ' ', "5.7.1", "x", 0 } } },
 	{ "enh then two spaces", "550 5.7.1  x", 0, 1,
-	  { { "550", ' ', "5.7.1", " x", 0 } } },
+	  { { "550", ' ', "5.7.1", "x", 0 } } },
+	{ "enh then trailing blanks", "550 5.7.1  ", 0, 1,
+	  { { "550", ' ', "5.7.1", " ", 0 } } },
 	{ "enh at end", "550 5.7.1", 0, 1, { { "550", ' ', "5.7.1", "", 0 } } },
 	{ "enh then sp at end", "550 5.7.1 ", 0, 1,
 	  { { "550", ' ', "5.7.1", "", 0 } } },
@@ -216,6 +220,89 @@ static char *spans_problem(const struct tu_reply *t, const char *name)
 	}
 	return NULL;
 }
+
+/*
+ * The lexer's near misses (notes/engine-semantics.md, "Parsing"): what it
+ * reads, the SR_FORM_* flags it sets and the blanks it consumes beyond the
+ * single separators.
+ */
+struct lrow {
+	const char *in;
+	unsigned form;
+	size_t extra;
+	const char *code, *enh, *text;
+};
+
+#define NOC SR_FORM_NO_CODE
+#define BLK SR_FORM_BLANKS
+#define BRK SR_FORM_CODE_BROKEN
+
+static const struct lrow lex_rows[] = {
+	{ "550 5.7.1 ok", 0, 0, "550", "5.7.1", "ok" },
+	{ "250-2.1.5 ok", 0, 0, "250", "2.1.5", "ok" },
+	/* an enhanced code with no basic code */
+	{ "5.7.1 Access denied", NOC, 0, "", "5.7.1", "Access denied" },
+	{ "4.2.0 try later", NOC, 0, "", "4.2.0", "try later" },
+	{ "5.7.1", NOC, 0, "", "5.7.1", "" },
+	{ "5.7.1  two", NOC | BLK, 1, "", "5.7.1", "two" },
+	{ "5.01.1 zero", NOC, 0, "", "5.01.1", "zero" },
+	{ "5.7 short", NOC, 0, "", "5.7", "short" },
+	{ "1.5 MB", NOC, 0, "", "1.5", "MB" },
+	{ "5.7.1text", BRK, 0, "5", "", ".7.1text" },
+	/* runs of blanks */
+	{ "550  5.7.1 two spaces", BLK, 1, "550", "5.7.1", "two spaces" },
+	{ "550   5.7.1 three", BLK, 2, "550", "5.7.1", "three" },
+	{ "550\t5.7.1 tab", BLK, 1, "550", "5.7.1", "tab" },
+	{ "550 \t5.7.1 sp tab", BLK, 1, "550", "5.7.1", "sp tab" },
+	{ "550-  5.7.1 dash", BLK, 2, "550", "5.7.1", "dash" },
+	{ "550 5.7.1\t\ttabs", BLK, 1, "550", "5.7.1", "tabs" },
+	{ "550  5.7.1  both", BLK, 2, "550", "5.7.1", "both" },
+	{ "550\ttext", BLK, 1, "550", "", "text" },
+	/* blanks before what is no valid enhanced code stay text */
+	{ "550  text", 0, 0, "550", "", " text" },
+	{ "550  1.5 MB", 0, 0, "550", "", " 1.5 MB" },
+	{ "220  192.0.2.1 ESMTP", 0, 0, "220", "", " 192.0.2.1 ESMTP" },
+	{ "354  2.0.0 go", 0, 0, "354", "", " 2.0.0 go" },	/* 3xx */
+	{ "550 ", 0, 0, "550", "", "" },
+	{ "550   ", 0, 0, "550", "", "  " },
+	/* codes that cannot be read */
+	{ "55O 5.7.1 letter O", BRK, 0, "55", "", "O 5.7.1 letter O" },
+	{ "5 5 0 x", BRK, 0, "5", "", "5 0 x" },
+	{ "5501 x", BRK, 0, "5501", "", "x" },
+	{ "550x", BRK, 0, "550", "", "x" },
+	{ "55", BRK, 0, "55", "", "" },
+	{ "55 5.7.1 x", BRK, 0, "55", "5.7.1", "x" },
+	/* no digits: no code at all, nothing broken */
+	{ "Access denied", 0, 0, "", "", "Access denied" },
+};
+
+START_TEST(lex_table)
+{
+	const struct lrow *row = &lex_rows[_i];
+	const struct sr_line *l;
+	struct tu_reply t;
+
+	tu_wire_str(&t, row->in, NULL);
+	l = &t.r.lines[0];
+	TU_ASSERT(&t, l->form == row->form, "%s: form 0x%x, expected 0x%x",
+		  row->in, l->form, row->form);
+	TU_ASSERT(&t, l->extra == row->extra, "%s: extra %zu, expected %zu",
+		  row->in, l->extra, row->extra);
+	TU_ASSERT(&t, l->code.len == strlen(row->code) &&
+		  memcmp(l->code.p, row->code, l->code.len) == 0,
+		  "%s: code \"%.*s\", expected \"%s\"", row->in,
+		  (int)l->code.len, l->code.p, row->code);
+	TU_ASSERT(&t, l->enh.len == strlen(row->enh) &&
+		  memcmp(l->enh.p, row->enh, l->enh.len) == 0,
+		  "%s: enh \"%.*s\", expected \"%s\"", row->in,
+		  (int)l->enh.len, l->enh.p, row->enh);
+	TU_ASSERT(&t, l->text.len == strlen(row->text) &&
+		  memcmp(l->text.p, row->text, l->text.len) == 0,
+		  "%s: text \"%.*s\", expected \"%s\"", row->in,
+		  (int)l->text.len, l->text.p, row->text);
+	tu_release(&t);
+}
+END_TEST
 
 START_TEST(parse_table)
 {
@@ -442,7 +529,8 @@ static const struct crow code_rows[] = {
 	{ "5501 x", -1 }, { "5505505505", -1 }, { "", -1 }, { "abc", -1 },
 	{ " 550 x", -1 }, { "099 x", 99 }, { "000", 0 }, { "600 x", 600 },
 	{ "101 cannot open", 101 }, { "572 relay", 572 }, { "999", 999 },
-	{ "550-a\r\n551 b", 550 }, { "55\r\n550 x", -1 }, { "550x", 550 },
+	{ "550-a\r\n551 b", 550 }, { "55\r\n550 x", -1 }, { "550x", -1 },
+	{ "5.7.1 x", -1 }, { "55O x", -1 }, { "550\tx", 550 },
 };
 
 START_TEST(reply_code_table)
@@ -465,6 +553,7 @@ static Suite *parse_suite(void)
 
 	tc = tcase_create("wire");
 	tcase_add_loop_test(tc, parse_table, 0, (int)NROWS(parse_rows));
+	tcase_add_loop_test(tc, lex_table, 0, (int)NROWS(lex_rows));
 	tcase_add_test(tc, parse_10k_line);
 	tcase_add_test(tc, parse_1000_lines);
 	tcase_add_test(tc, parse_every_prefix);

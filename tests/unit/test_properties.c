@@ -13,6 +13,10 @@
  *      bytes of text once sr_milter_escape() has doubled every '%',
  *  (e) carry one code and enhanced code on every line, as the structure
  *      says, and normalize from parts (code, enhanced, texts) to itself;
+ *  (f) never be weaker than the input: the class of its code is at least
+ *      as severe (5 > 4 > 2, 3) as that of any input line (the code's
+ *      first digit, or the enhanced code's class when the line has only
+ *      that), so that a reject never becomes an accept;
  * and when it does not, say why. Each (phase, context) pair is its own
  * test. Every reply is also built from parts, split on NUL bytes as the
  * fuzzer does (code, enhanced code, texts), and held to the same
@@ -380,6 +384,35 @@ check_again(struct prop_state *ps, const char *in, size_t len,
 	sr_normalized_release(&n2);
 }
 
+/* How severe a class is: 5 > 4 > 2 and 3; 0 for none. */
+static int
+class_rank(int cls)
+{
+	return cls == 5 ? 3 : cls == 4 ? 2 : cls == 2 || cls == 3 ? 1 : 0;
+}
+
+/* The most severe class any line of R claims, as a rank. */
+static int
+reply_rank(const struct sr_reply *r)
+{
+	int best = 0, rank;
+	size_t i;
+
+	for (i = 0; i < r->nlines; i++) {
+		const struct sr_line *l = &r->lines[i];
+
+		if (l->form & SR_FORM_NO_CODE)
+			rank = class_rank(l->enh.p[0] - '0');
+		else if (l->code.len > 0)
+			rank = class_rank(l->code.p[0] - '0');
+		else
+			rank = 0;
+		if (rank > best)
+			best = rank;
+	}
+	return best;
+}
+
 /*
  * All properties of reply R, built from IN[LEN] (for messages), in
  * options O.
@@ -417,6 +450,10 @@ check_built(struct prop_state *ps, const char *in, size_t len,
 		goto out;
 	}
 	ps->ok++;
+	/* (f) never weaker than any line. */
+	if (class_rank(n.code[0] - '0') < reply_rank(r))
+		prop_fail(ps, in, len, o, "(f) result code %s is weaker than a "
+			  "line of the input", n.code);
 	check_wire(ps, in, len, o, &n);
 	if (n.wire == NULL)
 		goto out;

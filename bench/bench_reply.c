@@ -89,7 +89,7 @@ round_run(const struct sr_corpus *c, unsigned long n, unsigned long *nok)
 	size_t k = 0;
 	unsigned combo = 0;
 
-	o.policy = NULL;
+	memset(&o, 0, sizeof(o));
 	for (i = 0; i < n; i++) {
 		cr = &c->replies[k];
 		o.phase = (enum sr_phase)(combo % SR_PHASE__COUNT);

@@ -3,7 +3,7 @@
  *
  * Input: one options byte, then the reply. The options byte selects the
  * context (bit 0: milter), UTF-8 (bit 1) and the phase (the remaining
- * bits, modulo SR_PHASE__COUNT). The reply is parsed from wire form, and
+ * bits, modulo SR_PHASE__COUNT; their quotient's low bit: may_be_cut). The reply is parsed from wire form, and
  * also built from parts by splitting it on NUL bytes into code, enhanced
  * code and text lines. Each reply is checked and normalized, and the same
  * properties as tests/unit/test_properties.c are asserted:
@@ -350,6 +350,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.utf8 = (data[0] >> 1) & 1;
 	o.phase = (enum sr_phase)((data[0] >> 2) % SR_PHASE__COUNT);
 	o.policy = NULL;
+	o.may_be_cut = (data[0] >> 2) / SR_PHASE__COUNT & 1;	/* a log's copy */
 	in = (const char *)data + 1;
 	len = size - 1;
 

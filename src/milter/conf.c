@@ -645,7 +645,8 @@ static void load_policy_list(struct loader *ld, const config_setting_t *norm,
 static void load_normalize(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const known[] = {
-		"utf8", "default_enhanced", "nonstandard", NULL
+		"utf8", "accept_missing_code", "default_enhanced",
+		"nonstandard", NULL
 	};
 	const config_setting_t *g = config_setting_get_member(root, "normalize");
 
@@ -653,6 +654,8 @@ static void load_normalize(struct loader *ld, const config_setting_t *root)
 		return;
 	unknown_members(ld, g, "", "normalize", known);
 	load_bool(ld, g, "utf8", "normalize.utf8", &ld->cfg->utf8);
+	load_bool(ld, g, "accept_missing_code", "normalize.accept_missing_code",
+		  &ld->cfg->accept_missing_code);
 	load_policy_list(ld, g, "default_enhanced", "enhanced");
 	load_policy_list(ld, g, "nonstandard", "replace");
 }

@@ -68,6 +68,9 @@ struct conf {
 	enum conf_on_error on_error;
 	bool audit_mta_rejects;
 	bool utf8;
+	bool accept_missing_code;	/* normalize.accept_missing_code: a
+					 * reply written without its basic code
+					 * ("5.7.1 ...") passes -t */
 	struct sr_policy policy;
 	/* The "replies" block, normalized for each engine phase. */
 	struct reply *reject[SR_PHASE__COUNT];

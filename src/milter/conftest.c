@@ -98,9 +98,10 @@ void conftest_print(FILE *out, const struct conf *cfg, const char *socket,
 			    rule_phase_name((enum rule_phase)ph), per[ph]);
 	fprintf(out, "%s\n", k > 0 ? ")" : "");
 	fprintf(out, "socket %s, user %s, on_error %s, audit_mta_rejects %s, "
-	    "utf8 %s\n\n", socket, user != NULL ? user : "(none)",
+	    "utf8 %s%s\n\n", socket, user != NULL ? user : "(none)",
 	    cfg->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
-	    cfg->audit_mta_rejects ? "yes" : "no", cfg->utf8 ? "yes" : "no");
+	    cfg->audit_mta_rejects ? "yes" : "no", cfg->utf8 ? "yes" : "no",
+	    cfg->accept_missing_code ? ", accept_missing_code yes" : "");
 	for (i = 0; i < cfg->rules.nrules; i++)
 		print_rule(out, cfg, cfg->rules.rules[i]);
 	for (k = 0; k < 2; k++) {
@@ -126,6 +127,62 @@ void conftest_print(FILE *out, const struct conf *cfg, const char *socket,
 			    rp->norm.wire_len);
 		}
 	}
+}
+
+/*
+ * A configured reply whose basic code the engine had to recover ("5.7.1
+ * Access denied"): a person forgot it. One message on ERR; 1, or 0.
+ */
+static int strict_reply(FILE *err, const struct conf *cfg,
+			const struct reply *rp, const char *what)
+{
+	char from[1024], to[1024];
+	size_t i;
+
+	if (rp == NULL || rp->is_reason || cfg->accept_missing_code ||
+	    rp->file == NULL)
+		return 0;
+	for (i = 0; i < rp->norm.nchanges; i++) {
+		if (rp->norm.changes[i].id != SR_D_CODE_MISSING)
+			continue;
+		log_quote(from, sizeof(from), rp->tmpl.text, rp->tmpl.len);
+		log_quote(to, sizeof(to), rp->norm.wire, rp->norm.wire_len);
+		fprintf(err, "%s:%u: %s: reply \"%s\" has no basic code; it "
+		    "would be sent as \"%s\" (write the code, or set "
+		    "normalize.accept_missing_code = true)\n", rp->file,
+		    rp->line, what, from, to);
+		return 1;
+	}
+	return 0;
+}
+
+int conftest_strict(FILE *err, const struct conf *cfg)
+{
+	char what[128];
+	int n = 0, ph;
+	size_t i;
+
+	for (i = 0; i < cfg->rules.nrules; i++) {
+		snprintf(what, sizeof(what), "rule '%s'", cfg->rules.rules[i]->name);
+		n += strict_reply(err, cfg, cfg->rules.rules[i]->reply, what);
+	}
+	/* The replies block is normalized once per phase: report it once. */
+	for (ph = 0; ph < SR_PHASE__COUNT; ph++) {
+		if (strict_reply(err, cfg, cfg->reject[ph], "replies.reject")) {
+			n++;
+			break;
+		}
+	}
+	for (ph = 0; ph < SR_PHASE__COUNT; ph++) {
+		if (strict_reply(err, cfg, cfg->tempfail[ph], "replies.tempfail")) {
+			n++;
+			break;
+		}
+	}
+	if (n > 0)
+		fprintf(err, "%s: %d repl%s without a basic code\n", cfg->file !=
+		    NULL ? cfg->file : "built-in defaults", n, n == 1 ? "y" : "ies");
+	return n;
 }
 
 static void log_reply_changes(const struct reply *rp, const char *what)

@@ -18,6 +18,14 @@
 void conftest_print(FILE *out, const struct conf *cfg, const char *socket,
 		    const char *user);
 
+/*
+ * What -t is strict about: a configured reply written without its basic
+ * code ("5.7.1 Access denied"), unless normalize.accept_missing_code is
+ * set. Prints "file:line: ..." with the reply as it would be sent on ERR
+ * for each, and returns how many there are.
+ */
+int conftest_strict(FILE *err, const struct conf *cfg);
+
 /* Log one line per configured reply the engine changed. */
 void conftest_log_changes(const struct conf *cfg);
 

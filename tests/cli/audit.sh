@@ -173,6 +173,33 @@ audit --json --top 1 postfix.log
 is "$(json_get examples.enhanced-class-mismatch.1)" null "--top 1: one example per id"
 
 # ---- exit statuses ----------------------------------------------------------
+# ---- default MTA behaviour is not reported as wrong (issue #9) -------------
+# sendmail logs the first line of a multi-line reply: cut, not broken.
+cat >"$tmp/cut.log" <<'EOF'
+Dec  2 10:00:04 mail sm-mta[4110]: 4B2A02cD004110: to=<z@peer.example>, delay=00:00:03, xdelay=00:00:03, mailer=esmtp, pri=120321, relay=mx.peer.example. [198.51.100.80], dsn=4.3.0, stat=Deferred: 451-4.3.0 Temporary local problem, please try again later
+Dec  2 10:00:05 mail sm-mta[4111]: 4B2A02cD004111: to=<y@peer.example>, delay=00:00:03, xdelay=00:00:03, mailer=esmtp, pri=120321, relay=mx.peer.example. [198.51.100.80], dsn=5.1.1, stat=User unknown
+EOF
+audit --json "$tmp/cut.log"
+is "$rc" 0 "a log-cut multi-line reply: no error, exit 0"
+is "$(json_get diagnostics.multiline-cut)" 1 "a log-cut reply: multiline-cut"
+is "$(json_get severities.multiline-cut)" info "a log-cut reply: multiline-cut is info"
+is "$(json_get diagnostics.multiline-separator)" null "a log-cut reply: no multiline-separator"
+is "$(json_get examples.multiline-cut.0.normalized)" \
+    "451 4.3.0 Temporary local problem, please try again later" \
+    "a log-cut reply: the lines shown are checked as they are"
+is "$(json_get diagnostics.enhanced-phase)" null \
+    "an unknown phase (sendmail's dsn=5.1.1, stat=User unknown): no enhanced-phase"
+# Postfix's defaults: delayed sender rejects at RCPT, 554 for relaying.
+cat >"$tmp/delay.log" <<'EOF'
+Dec  1 06:25:14 mx postfix/smtpd[812]: NOQUEUE: reject: RCPT from c.example[192.0.2.1]: 450 4.1.8 <x@no-such.example>: Sender address rejected: Domain not found; from=<x@no-such.example> to=<u@example.org> proto=ESMTP helo=<c.example>
+Dec  1 06:25:15 mx postfix/smtpd[812]: NOQUEUE: reject: RCPT from c.example[192.0.2.1]: 554 5.7.1 <u@example.net>: Relay access denied; from=<a@c.example> to=<u@example.net> proto=ESMTP helo=<c.example>
+EOF
+audit --json --fail-on warning "$tmp/delay.log"
+is "$rc" 0 "Postfix's default rejects: not even a warning (--fail-on warning: exit 0)"
+is "$(json_get diagnostics.enhanced-phase)" null "4.1.8 at RCPT (smtpd_delay_reject): no enhanced-phase"
+is "$(json_get diagnostics.phase-unexpected-code)" 1 "554 at RCPT: phase-unexpected-code..."
+is "$(json_get severities.phase-unexpected-code)" info "...at info level"
+
 audit --fail-on never postfix.log
 is "$rc" 0 "--fail-on never: exit 0"
 grep -v 'milter-reject: RCPT.*4\.7\.1\|4\.2\.2\|572\|557' "$data/postfix.log" >"$tmp/warn.log"

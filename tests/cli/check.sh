@@ -153,6 +153,78 @@ done <<'EOF'
 550 5.7.1 100% sure|rcpt|550 5\.7\.1 100% sure
 EOF
 
+# Near misses (issue #9): the reply as meant, or "not fixable"; never a
+# remnant of a code in the text. reply | phase | normalized (ERE) or -
+while IFS='|' read -r reply phase want; do
+	[ -n "$reply" ] || continue
+	run check --phase "$phase" "$reply"
+	if [ "$want" = - ]; then
+		like "$out" '^  not fixable: ' "near miss: '$reply' at $phase is not fixable"
+		unlike "$out" '^  normalized:' "near miss: '$reply': nothing normalized"
+	else
+		like "$out" "^  normalized: $want\$" "near miss: '$reply' at $phase normalizes"
+	fi
+done <<'EOF'
+5.7.1 Access denied|rcpt|550 5\.7\.1 Access denied
+4.2.0 try later|rcpt|451 4\.2\.0 try later
+5.1.1 <nb@localhost>... User unknown|rcpt|550 5\.1\.1 <nb@localhost>\.\.\. User unknown
+2.1.5 Ok|rcpt|250 2\.1\.5 Ok
+5.01.1 no code, leading zero|rcpt|550 5\.1\.1 no code, leading zero
+550  5.7.1 two spaces|rcpt|550 5\.7\.1 two spaces
+550	5.7.1 tab after the code|rcpt|550 5\.7\.1 tab after the code
+550 5.7.1  two spaces after|rcpt|550 5\.7\.1 two spaces after
+550 5.7.1		tabs after|rcpt|550 5\.7\.1 tabs after
+55O 5.7.1 letter O|rcpt|-
+5 5 0 spaced out|rcpt|-
+5O0 letter O|rcpt|-
+5501 four digits|rcpt|-
+550x glued|rcpt|-
+55 two digits|rcpt|-
+5.7 cut enhanced code|rcpt|-
+450 4.1.8 <x@no-such.example>: Sender address rejected: Domain not found|rcpt|450 4\.1\.8 <x@no-such\.example>: Sender address rejected: Domain not found
+550 5.1.1 <x@example.org>... User unknown|other|550 5\.1\.1 <x@example\.org>\.\.\. User unknown
+EOF
+
+run check --phase rcpt '5.7.1 Access denied'
+is "$rc" 1 "near miss: a missing basic code is an error (exit 1)"
+like "$out" '^  error   code-missing \(line 1\): .*recovered .* as 550 5\.7\.1' \
+	"near miss: code-missing says what was recovered"
+like "$out" '^  changed: code-missing: 5\.7\.1 -> 550 5\.7\.1$' \
+	"near miss: the recovery is listed as a change"
+run check --milter --phase rcpt '2.1.5 Ok'
+like "$out" '^  not fixable: .*libmilter' "near miss: --milter: a recovered 2xx is not fixable"
+run check --phase rcpt '550  5.7.1 two spaces'
+is "$rc" 0 "near miss: two blanks after the code is a warning (exit 0)"
+like "$out" '^  warning separator-blanks \(line 1\): ' "near miss: separator-blanks"
+unlike "$out" 'enhanced-missing' "near miss: the enhanced code after two blanks is seen"
+run check --phase rcpt '55O 5.7.1 letter O'
+like "$out" '^  error   code-syntax \(line 1\): "55O" ' "near miss: the unreadable code is shown whole"
+like "$out" '^  not fixable: line 1: reply code "55O" cannot be read$' \
+	"near miss: not fixable says why"
+run check --json --phase rcpt '55O 5.7.1 letter O' '5.7.1 Access denied'
+like "$(line 1 "$out")" '"fixable": false' "near miss JSON: 55O is not fixable"
+like "$(line 2 "$out")" '"id": "code-missing"' "near miss JSON: code-missing"
+like "$(line 2 "$out")" '"normalized": "550 5\.7\.1 Access denied"' "near miss JSON: normalized"
+
+# Never weaker: a reject among accept lines is not turned into an accept.
+nlc='
+'
+run check --phase rcpt "250-2.1.5 ok${nlc}550 5.1.1 no such user"
+like "$out" '^  normalized: 550-5\.1\.1 ok$' "never weaker: line 1 takes the 550"
+like "$out" '^ +550 5\.1\.1 no such user$' "never weaker: line 2 keeps its 550"
+run check --phase other "250-a${nlc}354 b"
+like "$out" '^  not fixable: .*class 2 and 3' "never weaker: 2xx and 3xx lines: not fixable"
+
+# Phases as MTAs use them: delayed sender rejects at RCPT, unknown phase.
+run check --phase rcpt '450 4.1.8 <x@no-such.example>: Sender address rejected: Domain not found'
+is "$rc" 0 "phase: a delayed sender reject at RCPT is fine (exit 0)"
+unlike "$out" 'enhanced-phase' "phase: no enhanced-phase for 4.1.8 at RCPT"
+run check --strict --phase other '550 5.1.1 User unknown'
+is "$rc" 0 "phase: an unknown phase changes no code (--strict exit 0)"
+run check --strict --phase rcpt '554 5.7.1 <x@example.net>: Relay access denied'
+is "$rc" 0 "phase: Postfix's 554 at RCPT is information only (--strict exit 0)"
+like "$out" '^  info    phase-unexpected-code ' "phase: phase-unexpected-code is info"
+
 run check --phase rcpt '572 relay denied'
 like "$out" '^  error   code-syntax \(line 1\): ' "human: 572 is a code-syntax error"
 run check --phase rcpt '557 too many'

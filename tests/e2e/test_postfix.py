@@ -41,7 +41,7 @@ class SourcedClient(mta.SmtpClient):
         return self.reply()
 
 
-RULES = r'''
+RULES = mta.NORMALIZE + r'''
 socket_mode = "0660";
 group = "postfix";
 rules = (
@@ -160,6 +160,14 @@ def scenarios(tap, pf, milter, port):
             ["550 5.1.1 <denied@localhost>: Recipient address rejected: User unknown here"],
             "Postfix's own reject (access map)")
     tap.is_(c.cmd("RCPT TO:<ok2@localhost>"), ["250 2.1.5 Ok"], "another good recipient")
+    tap.is_(c.cmd("RCPT TO:<nb@localhost>"), ["550 5.7.1 Access denied"],
+            "a reply configured without its basic code arrives with the one recovered, "
+            "no remnant of the enhanced code in the text")
+    tap.is_(c.cmd("RCPT TO:<blanks@localhost>"), ["550 5.7.1 two spaces"],
+            "a reply configured with two blanks after the code: its enhanced code is seen, "
+            "none is added")
+    tap.is_(c.cmd("RCPT TO:<ok3@localhost>"), ["250 2.1.5 Ok"],
+            "the milter is still active after the recovered replies")
     r = c.data(mta.message(subject="Cheap PILLS today", rcpt="ok1@localhost"))
     tap.ok(len(r) == 1 and re.fullmatch(r"550 5\.7\.1 Message [0-9A-F]+ rejected: "
                                         r"content not accepted", r[0]) is not None,
@@ -227,7 +235,7 @@ def reload_scenarios(tap, pf, milter, port):
     since = milter.log_offset()
     milter.write_conf(RULES.replace("configuration one", "configuration two"))
     milter.signal(signal.SIGHUP)
-    tap.ok(milter.wait_log(r"reloaded: configuration .*smtpreply\.conf, 13 rules", since=since),
+    tap.ok(milter.wait_log(r"reloaded: configuration .*smtpreply\.conf, 15 rules", since=since),
            "SIGHUP with a good file: reloaded")
     tap.is_(probe(port), ["550 5.7.1 configuration two"], "a new session uses the new file")
     tap.is_(inflight.cmd("RCPT TO:<probe@localhost>"), ["550 5.7.1 configuration one"],
@@ -335,7 +343,20 @@ def config_test(tap, base):
            "-t: unknown phase, with file and line", diag=lines)
     good = os.path.join(base, "smtpreply.conf")
     r = subprocess.run([mta.MILTER, "-t", "-c", good], capture_output=True, text=True)
-    tap.is_(r.returncode, 0, "-t on a good file exits 0")
+    tap.is_(r.returncode, 0, "-t on a good file exits 0 (it opts in to replies without code)")
+    tap.ok("sent as:    550 5.7.1 Access denied" in r.stdout,
+           "-t shows the reply recovered from 5.7.1 as it will be sent", diag=r.stdout)
+    strict = os.path.join(base, "strict.conf")
+    with open(strict, "w") as f:
+        f.write('rules = (\n { name = "nb"; phase = "rcpt"; rcpt = "/^<nb@/"; action = "reject";\n'
+                '   reply = "5.7.1 Access denied"; }\n);\n')
+    rs = subprocess.run([mta.MILTER, "-t", "-c", strict], capture_output=True, text=True)
+    tap.is_(rs.returncode, 1, "-t: a reply without its basic code exits 1 without the opt-in")
+    tap.ok("%s:3: rule 'nb': reply \"5.7.1 Access denied\" has no basic code; it would be "
+           "sent as \"550 5.7.1 Access denied\"" % strict in rs.stderr,
+           "-t: file:line and the reply as it would be sent", diag=rs.stderr)
+    tap.ok("sent as:    550 5.7.1 Access denied" in rs.stdout,
+           "-t: the report still shows the reply as sent", diag=rs.stdout)
     tap.ok("rule 'rcpt-mismatch'" in r.stdout and
            "changed:    enhanced-class-mismatch: 550 4.7.1 -> 550 5.7.1" in r.stdout and
            "sent as:    550 5.7.1 Recipient address rejected: Access denied" in r.stdout,

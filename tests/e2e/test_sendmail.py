@@ -46,7 +46,7 @@ HOST = sendmail.HOSTNAME
 # "localhost" and no address: the connect rule matches a macro the session
 # sets on sendmail's command line (-M{smtpreply_test}connect-reject), added to
 # the connect macros in the .mc.
-RULES = r'''
+RULES = mta.NORMALIZE + r'''
 log = { level = "debug"; };
 rules = (
 	{ name = "connect-reject"; phase = "connect";
@@ -65,7 +65,7 @@ rules = (
 # Local recipients without a passwd entry: aliases, so that sendmail accepts
 # them and the milter decides. Any other local name is "User unknown".
 ALIASES = {n: "root" for n in ("mismatch relay grey multi busy catch blackhole held "
-                               "ok1 ok2").split()}
+                               "nb blanks ok1 ok2").split()}
 # sendmail's own rejects with a non-standard code: the access map (check_rcpt)
 # and ruleset 5 (Local_localaddr, run by recipient() for local names).
 ACCESS = "To:odd@\tERROR:5.7.1:557 Too many duplicate messages\n"
@@ -262,6 +262,19 @@ def mail_rcpt_eom(tap, sm, milter):
     tap.is_(r[8], ["450 4.7.1 <busy@localhost>... Mailbox busy"],
             "a 4xx without enhanced code gets 4.7.1 from the milter (sendmail would add 4.0.0)")
     tap.is_(r[9], ["250 2.1.5 <ok2@localhost>... Recipient ok"], "another good recipient")
+    # near misses in the configuration: what the client sees
+    r2 = session(sm, "replies configured without a code, with two blanks",
+                 ["EHLO client.test.invalid", "MAIL FROM:<sender@client.test.invalid>",
+                  "RCPT TO:<nb@localhost>", "RCPT TO:<blanks@localhost>",
+                  "RCPT TO:<ok1@localhost>"])
+    tap.is_(r2[3], ["550 5.7.1 <nb@localhost>... Access denied"],
+            "a reply configured as 5.7.1 (no basic code) arrives as 550 5.7.1, "
+            "no remnant of the enhanced code in the text")
+    tap.is_(r2[4], ["550 5.7.1 <blanks@localhost>... two spaces"],
+            "a reply configured with two blanks after the code arrives with its own "
+            "enhanced code, none added")
+    tap.is_(r2[5], ["250 2.1.5 <ok1@localhost>... Recipient ok"],
+            "the milter is still active after them")
     m = re.fullmatch(r"550 5\.7\.1 Message ([0-9A-Za-z]+) rejected: content not accepted",
                      r[10][0] if len(r[10]) == 1 else "")
     tap.ok(m, "end-of-message reject from a header rule, queue id filled in", diag=r[10])

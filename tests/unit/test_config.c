@@ -20,6 +20,7 @@
 #include <check.h>
 
 #include "conf.h"
+#include "conftest.h"
 #include "testutil.h"
 
 
@@ -137,6 +138,8 @@ static const struct erow erows[] = {
 	{ "log = { level = 7; };\n", "F:1: 'log.level' must be a string, not an integer" },
 	{ "audit_mta_rejects = \"yes\";\n", "F:1: 'audit_mta_rejects' must be a boolean, not a string" },
 	{ "normalize = { utf8 = 1; };\n", "F:1: 'normalize.utf8' must be a boolean, not an integer" },
+	{ "normalize = { accept_missing_code = \"yes\"; };\n",
+	  "F:1: 'normalize.accept_missing_code' must be a boolean, not a string" },
 	{ "normalize = { default_enhanced = { code = 450; }; };\n",
 	  "F:1: 'normalize.default_enhanced' must be a list of groups, not a group" },
 	{ "normalize = { nonstandard = ( 557 ); };\n",
@@ -643,6 +646,53 @@ START_TEST(test_settings)
 }
 END_TEST
 
+/*
+ * -t is strict where a person is: a reply written without its basic code
+ * is reported with file:line and the reply as sent, unless the file says
+ * normalize.accept_missing_code = true.
+ */
+static int strict_report(const char *text, char *buf, size_t size)
+{
+	struct conf *cfg = load_text(text, NULL);
+	FILE *fp = fmemopen(buf, size, "w");
+	int n;
+
+	ck_assert_ptr_nonnull(fp);
+	n = conftest_strict(fp, cfg);
+	fclose(fp);
+	conf_unref(cfg);
+	return n;
+}
+
+START_TEST(test_strict_missing_code)
+{
+	static const char rules[] =
+		"rules = (\n"
+		" { name = \"nb\"; phase = \"rcpt\"; action = \"reject\";\n"
+		"   reply = \"5.7.1 Access denied\"; },\n"
+		" { name = \"ok\"; phase = \"rcpt\"; action = \"reject\";\n"
+		"   reply = \"550  5.7.1 two blanks\"; }\n);\n";
+	char text[1024], buf[2048];
+
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(strict_report(rules, buf, sizeof(buf) - 1), 1);
+	ck_assert_msg(strstr(buf, ":3: rule 'nb': reply \"5.7.1 Access denied\" has "
+			  "no basic code; it would be sent as \"550 5.7.1 Access "
+			  "denied\"") != NULL, "got: %s", buf);
+	ck_assert_msg(strstr(buf, "'ok'") == NULL, "blanks are no missing code: %s", buf);
+	snprintf(text, sizeof(text), "normalize = { accept_missing_code = true; };\n%s",
+		 rules);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(strict_report(text, buf, sizeof(buf) - 1), 0);
+	ck_assert_str_eq(buf, "");
+	snprintf(text, sizeof(text), "replies = { tempfail = \"4.7.1 later\"; };\n");
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(strict_report(text, buf, sizeof(buf) - 1), 1);
+	ck_assert_msg(strstr(buf, "replies.tempfail: reply \"4.7.1 later\"") != NULL,
+		      "got: %s", buf);
+}
+END_TEST
+
 /* Rules keep file order, conditions and the default replies. */
 START_TEST(test_rules_loaded)
 {
@@ -781,6 +831,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_normalized, 0, (int)NROWS(nrows));
 	tcase_add_test(tc, test_policy_replies);
 	tcase_add_test(tc, test_settings);
+	tcase_add_test(tc, test_strict_missing_code);
 	tcase_add_test(tc, test_rules_loaded);
 	tcase_add_test(tc, test_refcount);
 	suite_add_tcase(s, tc);

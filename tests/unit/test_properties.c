@@ -562,12 +562,15 @@ run_set(const struct sr_corpus *c, int i, const char *what)
 	int utf8;
 
 	memset(&ps, 0, sizeof(ps));
+	memset(&o, 0, sizeof(o));
 	o.phase = (enum sr_phase)(i / 2);
 	o.context = i % 2 ? SR_CONTEXT_MILTER : SR_CONTEXT_WIRE;
 	o.policy = NULL;
 	for (utf8 = 0; utf8 <= 1; utf8++) {
 		o.utf8 = utf8;
 		for (k = 0; k < c->n; k++) {
+			/* every other reply as a log's copy (may be cut) */
+			o.may_be_cut = (k + (size_t)utf8) % 2 == 1;
 			check_wire_form(&ps, c->replies[k].bytes,
 					c->replies[k].len, &o);
 			check_parts_form(&ps, c->replies[k].bytes,

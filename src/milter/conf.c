@@ -458,9 +458,10 @@ static void load_socket(struct loader *ld, const config_setting_t *root)
 	v = config_setting_get_string(s);
 	if (*v == '\0')
 		return;
-	if (conf_socket_check(v, err, sizeof(err)) != 0) {
+	if (strcmp(v, CONF_NO_SOCKET) != 0 &&
+	    conf_socket_check(v, err, sizeof(err)) != 0) {
 		show(v, shown, sizeof(shown));
-		errorf(ld, s, "'socket' \"%s\": %s", shown, err);
+		errorf(ld, s, "'socket' \"%s\": %s (or none)", shown, err);
 	}
 }
 
@@ -1046,6 +1047,7 @@ static void conf_free(struct conf *cfg)
 	free(cfg->pidfile);
 	free(cfg->metrics);
 	proxy_conf_free(&cfg->proxy);
+	filterconf_free(&cfg->filter);
 	free(cfg);
 }
 
@@ -1074,6 +1076,7 @@ static struct conf *conf_new(struct loader *ld, const char *path)
 	atomic_init(&cfg->refs, 1);
 	sr_policy_init(&cfg->policy);
 	rule_set_init(&cfg->rules);
+	filterconf_init(&cfg->filter);
 	cfg->log_facility = LOG_MAIL;
 	cfg->log_level = LOG_INFO;
 	cfg->on_error = CONF_ON_ERROR_TEMPFAIL;
@@ -1091,9 +1094,10 @@ static struct conf *conf_new(struct loader *ld, const char *path)
 	return cfg;
 }
 
-/* An error in the "milters" list (proxy_conf.c), with its line. */
-static void proxy_conf_error(void *ctx, const config_setting_t *s,
-			     const char *msg)
+/* An error found by a module's loader ("milters": proxy_conf.c,
+ * "filter": filterconf.c), with its line. */
+static void module_error(void *ctx, const config_setting_t *s,
+			 const char *msg)
 {
 	errorf(ctx, s, "%s", msg);
 }
@@ -1135,10 +1139,18 @@ static FILE *open_config_file(struct loader *ld, const char *path)
 	return f;
 }
 
+static void load_filter(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *g = config_setting_get_member(root, "filter");
+
+	if (g != NULL)
+		(void)filterconf_load(g, &ld->cfg->filter, module_error, ld);
+}
+
 static const char *const top_known[] = {
 	"socket", "user", "group", "socket_mode", "pidfile", "log", "on_error",
 	"audit_mta_rejects", "normalize", "replies", "rules", "metrics",
-	"milters", NULL
+	"milters", "filter", NULL
 };
 
 int conf_load(const char *path, struct conf **out,
@@ -1192,7 +1204,8 @@ int conf_load(const char *path, struct conf **out,
 	if (root != NULL) {
 		load_rules(&ld, root);
 		(void)proxy_conf_load(config_setting_get_member(root, "milters"),
-		    &ld.cfg->proxy, proxy_conf_error, &ld);
+		    &ld.cfg->proxy, module_error, &ld);
+		load_filter(&ld, root);
 	}
 	if (ld.nerrors == 0 && rule_set_finish(&ld.cfg->rules) < 0)
 		errorf_at(&ld, NULL, 0, "out of memory");

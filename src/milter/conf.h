@@ -32,9 +32,11 @@
 
 #include "reply.h"
 #include "proxy.h"
+#include "filterconf.h"
 #include "rules.h"
 
 #define CONF_DEFAULT_SOCKET	"inet:8891@localhost"
+#define CONF_NO_SOCKET		"none"	/* socket = "none": no milter */
 #define CONF_DEFAULT_PIDFILE	"/run/smtpreply-milter.pid"
 #define CONF_DEFAULT_REJECT	"550 5.7.1 Command rejected"
 #define CONF_DEFAULT_TEMPFAIL	"451 4.7.1 Please try again later"
@@ -77,6 +79,7 @@ struct conf {
 	struct reply *tempfail[SR_PHASE__COUNT];
 	struct rule_set rules;
 	struct proxy_conf proxy;	/* "milters": children behind the proxy */
+	struct filterconf filter;	/* the socketmap service, filterconf.h */
 };
 
 /* Error lines, each "file:line: message" (or "file: message"). */

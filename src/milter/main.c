@@ -37,6 +37,7 @@
 
 #include "conf.h"
 #include "conftest.h"
+#include "filterserver.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "milter.h"
@@ -458,11 +459,13 @@ static void log_config(const struct conf *cfg, const char *socket,
 		       const char *what)
 {
 	log_msg(LOG_INFO, "%s: configuration %s, %zu rule%s, socket %s, "
-	    "on_error %s, audit_mta_rejects %s", what,
+	    "on_error %s, audit_mta_rejects %s%s%s", what,
 	    cfg->file != NULL ? cfg->file : "(built-in defaults)",
 	    cfg->rules.nrules, cfg->rules.nrules == 1 ? "" : "s", socket,
 	    cfg->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
-	    cfg->audit_mta_rejects ? "yes" : "no");
+	    cfg->audit_mta_rejects ? "yes" : "no",
+	    cfg->filter.socket != NULL ? ", filter socket " : "",
+	    cfg->filter.socket != NULL ? cfg->filter.socket : "");
 	conftest_log_changes(cfg);
 }
 
@@ -499,6 +502,7 @@ static void reload(struct milter_shared *sh, const char *path,
 	    !same_string(cur->metrics, cfg->metrics))
 		log_msg(LOG_WARNING, "reload: socket, socket_mode, user, group, "
 		    "pidfile and metrics take effect at the next start only");
+	filterserver_check_reload(cur, cfg);
 	conf_unref(cur);
 	log_reconfigure(cfg->log_facility, debug > 0 ? LOG_DEBUG :
 	    cfg->log_level);
@@ -526,6 +530,8 @@ struct startup {
 	const char *socket;		/* -p, else the configuration's */
 	const char *user;		/* -u, else the configuration's */
 	const char *metrics;		/* -m, else the configuration's; NULL: off */
+	bool milter_on;			/* socket is not "none" */
+	struct filterserver *fs;	/* the reply filter, when configured */
 };
 
 static void startup_free(struct startup *st)
@@ -561,10 +567,18 @@ static int startup(int argc, char **argv, struct startup *st)
 		return 1;
 	}
 	st->socket = st->o.socket != NULL ? st->o.socket : st->cfg->socket;
-	if (conf_socket_check(st->socket, err, sizeof(err)) != 0) {
+	if (strcmp(st->socket, CONF_NO_SOCKET) != 0 &&
+	    conf_socket_check(st->socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROGNAME ": -p '%s': %s\n", st->socket, err);
 		startup_free(st);
 		return 2;
+	}
+	st->milter_on = strcmp(st->socket, CONF_NO_SOCKET) != 0;
+	if (!st->milter_on && st->cfg->filter.socket == NULL) {
+		fprintf(stderr, PROGNAME ": socket \"none\" and no filter socket: "
+		    "nothing to serve\n");
+		startup_free(st);
+		return st->o.socket != NULL ? 2 : 1;
 	}
 	st->user = st->o.user != NULL ? st->o.user : st->cfg->user;
 	st->metrics = st->o.metrics != NULL ? st->o.metrics : st->cfg->metrics;
@@ -634,12 +648,15 @@ static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
 			break;
 		case SIGUSR1:
 			counters_log(&sh->counters);
+			if (st->fs != NULL)
+				filtermap_counters_log(filterserver_counters(st->fs));
 			break;
 		case SIGTERM:
 		case SIGINT:
 			log_msg(LOG_INFO, "stopping on signal %d", b);
 			(void)notify_send("STOPPING=1");
-			stop_milter(mt);
+			if (st->milter_on)
+				stop_milter(mt);
 			return status;
 		case 0:
 			log_msg(mt->rc == MI_SUCCESS ? LOG_INFO : LOG_ERR,
@@ -668,7 +685,7 @@ static int serve(struct startup *st)
 	char err[160];
 	uid_t uid;
 	gid_t gid;
-	bool drop;
+	bool drop, fs_failed;
 	int status, ready = -1;
 
 	log_open(PROGNAME, st->o.foreground, cfg->log_facility,
@@ -677,27 +694,31 @@ static int serve(struct startup *st)
 		goto fail;
 	if (st->o.debug > 0)
 		(void)smfi_setdbg(st->o.debug);
-	if (smfi_setconn((char *)st->socket) != MI_SUCCESS) {
+	if (st->milter_on && smfi_setconn((char *)st->socket) != MI_SUCCESS) {
 		log_msg(LOG_ERR, "bad socket '%s'", st->socket);
 		goto fail;
 	}
 	/* From here the configuration's reference belongs to SH. */
 	st->cfg = NULL;
-	if (milter_setup(&sh, cfg, PROGNAME) != 0)
+	if (st->milter_on ? milter_setup(&sh, cfg, PROGNAME) != 0 :
+	    milter_shared_init(&sh, cfg) != 0)
 		goto fail_registered;
-	/* Open the socket while still root, removing a stale unix socket. */
-	if (unix_path_check(st->socket, err, sizeof(err)) != 0) {
+	/* Open the sockets while still root, removing a stale unix socket. */
+	if (st->milter_on && unix_path_check(st->socket, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "cannot listen on %s: %s", st->socket, err);
 		goto fail_registered;
 	}
-	if (smfi_opensocket(true) != MI_SUCCESS) {
+	if (st->milter_on && smfi_opensocket(true) != MI_SUCCESS) {
 		log_msg(LOG_ERR, "cannot listen on %s (%s)", st->socket,
 		    unix_path(st->socket) != NULL ? "in use? permissions? the "
 		    "directory must exist" : "address in use, or not an "
 		    "address of this host?");
 		goto fail_registered;
 	}
-	if (fix_unix_socket(cfg, st->socket, uid, gid) != 0)
+	if (st->milter_on && fix_unix_socket(cfg, st->socket, uid, gid) != 0)
+		goto fail_registered;
+	st->fs = filterserver_from_config(cfg, uid, gid, &fs_failed);
+	if (fs_failed)
 		goto fail_registered;
 	if (!st->o.foreground) {
 		if ((ready = detach()) < 0)
@@ -714,12 +735,17 @@ static int serve(struct startup *st)
 	 */
 	metrics_registry_init(&metrics_reg);
 	(void)metrics_register(&metrics_reg, counters_collect, &sh.counters);
+	if (st->fs != NULL)
+		(void)metrics_register(&metrics_reg, filterserver_collect,
+		    filterserver_counters(st->fs));
 	if (st->metrics != NULL &&
 	    (metrics = metrics_http_start(st->metrics, &metrics_reg)) == NULL)
 		goto fail_registered;
 	if (drop && drop_privileges(st->user, uid, gid) != 0)
 		goto fail_registered;
-	if (setup_signals() != 0 || start_milter(&mt) != 0)
+	if (setup_signals() != 0 ||
+	    (st->milter_on && start_milter(&mt) != 0) ||
+	    (st->fs != NULL && filterserver_start(st->fs, &sh, spawn_thread) != 0))
 		goto fail_registered;
 	log_config(cfg, st->socket, "started");
 	log_msg(LOG_INFO, "serving as uid %ld gid %ld, pid %ld", (long)getuid(),
@@ -731,10 +757,13 @@ static int serve(struct startup *st)
 	(void)notify_send("READY=1\nSTATUS=serving mail");
 
 	status = handle_signals(&sh, &mt, st);
-	if (!join_milter(&mt, 10))
+	if (st->milter_on && !join_milter(&mt, 10))
 		log_msg(LOG_WARNING, "libmilter did not stop within 10 s; exiting");
 	metrics_http_stop(metrics);
 	counters_log(&sh.counters);
+	if (st->fs != NULL)
+		filtermap_counters_log(filterserver_counters(st->fs));
+	filterserver_stop(st->fs);
 	if (pidfile != NULL)
 		(void)unlink(pidfile);	/* fails after the drop: harmless */
 	log_msg(LOG_INFO, "stopped");
@@ -744,6 +773,7 @@ static int serve(struct startup *st)
 
 fail_registered:
 	metrics_http_stop(metrics);
+	filterserver_stop(st->fs);
 fail:
 	log_msg(LOG_ERR, "not started");
 	free(pidfile);

@@ -321,6 +321,17 @@ static sfsistat cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+int milter_shared_init(struct milter_shared *sh, struct conf *cfg)
+{
+	if (pthread_mutex_init(&sh->lock, NULL) != 0) {
+		log_msg(LOG_ERR, "cannot initialize a mutex");
+		return -1;
+	}
+	sh->cfg = cfg;
+	counters_init(&sh->counters);
+	return 0;
+}
+
 int milter_setup(struct milter_shared *sh, struct conf *cfg,
 		 const char *name)
 {
@@ -348,12 +359,8 @@ int milter_setup(struct milter_shared *sh, struct conf *cfg,
 	desc.xxfi_data = cb_data;
 	desc.xxfi_negotiate = cb_negotiate;
 
-	if (pthread_mutex_init(&sh->lock, NULL) != 0) {
-		log_msg(LOG_ERR, "cannot initialize a mutex");
+	if (milter_shared_init(sh, cfg) != 0)
 		return -1;
-	}
-	sh->cfg = cfg;
-	counters_init(&sh->counters);
 	shared = sh;
 	if (smfi_register(desc) != MI_SUCCESS) {
 		log_msg(LOG_ERR, "smfi_register failed");

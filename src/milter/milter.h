@@ -36,6 +36,12 @@ struct milter_shared {
 int milter_setup(struct milter_shared *sh, struct conf *cfg,
 		 const char *name);
 
+/*
+ * Initialize SH with CFG (its reference passes to SH) without libmilter:
+ * for a daemon that serves only the socketmap filter. Returns 0 or -1.
+ */
+int milter_shared_init(struct milter_shared *sh, struct conf *cfg);
+
 /* The current configuration, with a new reference for the caller. */
 struct conf *milter_conf_get(struct milter_shared *sh);
 

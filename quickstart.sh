@@ -24,7 +24,9 @@ libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev libmicrohttpd-dev check pyth
 # a private Prometheus that scrapes the milter's metrics (its own
 # configuration and storage; the package's service is not used).
 # The proxy tests run children written with pymilter (python3-milter).
-TEST_DEPS="postfix prometheus python3-milter"
+# libdb-dev and m4 build Postfix 3.11 from ../shared/vendor for the reply
+# filter tests (tests/e2e/postfix311.py), once, into the build tree.
+TEST_DEPS="postfix prometheus python3-milter libdb-dev m4"
 
 # The milter started by "run": built-in defaults, this user, this pid file.
 MILTER_USER=smtpreply

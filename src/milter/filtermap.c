@@ -79,6 +79,20 @@ static bool code_changed(const struct sr_normalized *n)
 	return false;
 }
 
+/*
+ * Would Postfix take OUT? It wants [45]DD[ -] and, when a digit follows,
+ * the class again. The engine always gives the first; a text that starts
+ * with a digit ("550 4.7.1?no": no enhanced code, since "4.7.1?" is none)
+ * can break the second where no enhanced code is added.
+ */
+static bool postfix_takes(const char *out, size_t len)
+{
+	return len >= 4 && (out[0] == '4' || out[0] == '5') &&
+	    out[1] >= '0' && out[1] <= '9' && out[2] >= '0' && out[2] <= '9' &&
+	    (out[3] == ' ' || out[3] == '-') &&
+	    (len == 4 || out[4] < '0' || out[4] > '9' || out[4] == out[0]);
+}
+
 static void normalize(const struct sr_reply *r, enum sr_phase phase,
 		      const struct filtermap_options *o,
 		      struct sr_normalized *out)
@@ -139,11 +153,20 @@ static void run_reject(const char *key, size_t len,
 	res->engine_phase = res->phase.known ? res->phase.phase :
 	    unfitted_phase(l0);
 	normalize(r, res->engine_phase, o, &res->norm);
+	/* Where no enhanced code is added, give one rather than a reply
+	 * Postfix would refuse. */
+	if (res->norm.status == SR_NORM_OK &&
+	    !postfix_takes(res->norm.wire, res->norm.wire_len)) {
+		sr_normalized_release(&res->norm);
+		res->engine_phase = SR_PHASE_OTHER;
+		normalize(r, res->engine_phase, o, &res->norm);
+	}
 	if (res->norm.status == SR_NORM_NOMEM) {
 		res->outcome = FILTERMAP_NOMEM;
 		return;
 	}
-	if (res->norm.status != SR_NORM_OK) {
+	if (res->norm.status != SR_NORM_OK ||
+	    !postfix_takes(res->norm.wire, res->norm.wire_len)) {
 		res->outcome = FILTERMAP_UNFIXABLE;
 		return;
 	}
@@ -194,15 +217,21 @@ static void run_reply(const char *key, size_t len,
 		res->outcome = FILTERMAP_NOMEM;
 		return;
 	}
-	res->engine_phase = unfitted_phase(&r.lines[0]);
-	normalize(&r, res->engine_phase, o, &res->norm);
 	/* A missing enhanced code is added only with a replaced basic code
 	 * (572 -> 550 5.7.1): otherwise Postfix's generic X.0.0 says no more
-	 * than the server did, where a default would guess. */
-	if (res->norm.status == SR_NORM_OK && r.lines[0].enh.len == 0 &&
-	    !code_changed(&res->norm)) {
-		sr_normalized_release(&res->norm);
-		res->engine_phase = SR_PHASE_CONNECT;
+	 * than the server did, where a default would guess; and unless the
+	 * text would then look like a code of another class to Postfix. */
+	res->engine_phase = unfitted_phase(&r.lines[0]);
+	if (r.lines[0].enh.len == 0) {
+		normalize(&r, SR_PHASE_CONNECT, o, &res->norm);
+		if (res->norm.status == SR_NORM_OK && !code_changed(&res->norm) &&
+		    postfix_takes(res->norm.wire, res->norm.wire_len)) {
+			res->engine_phase = SR_PHASE_CONNECT;
+		} else {
+			sr_normalized_release(&res->norm);
+			normalize(&r, res->engine_phase, o, &res->norm);
+		}
+	} else {
 		normalize(&r, res->engine_phase, o, &res->norm);
 	}
 	sr_reply_release(&r);
@@ -222,6 +251,13 @@ static void run_reply(const char *key, size_t len,
 	if ((res->out = one_line(&res->norm, cont ? '-' : ' ',
 	    &res->out_len)) == NULL) {
 		res->outcome = FILTERMAP_NOMEM;
+		return;
+	}
+	if (!postfix_takes(res->out, res->out_len)) {
+		free(res->out);
+		res->out = NULL;
+		res->out_len = 0;
+		res->outcome = FILTERMAP_UNFIXABLE;
 		return;
 	}
 	if (res->out_len == len && memcmp(res->out, key, len) == 0) {

@@ -28,10 +28,10 @@ enum netstring_status netstring_decode(const char *buf, size_t len,
 		if (i >= NETSTRING_LEN_DIGITS_MAX)
 			return NETSTRING_ERR_LENGTH;
 		n = n * 10 + (size_t)(buf[i] - '0');
+		/* Judged as soon as the digits say so: more only add. */
+		if (n > max)
+			return NETSTRING_ERR_TOO_LONG;
 	}
-	/* Judge the length as soon as its digits are known to be over. */
-	if (i > 0 && n > max)
-		return NETSTRING_ERR_TOO_LONG;
 	if (i == len)
 		return NETSTRING_INCOMPLETE;
 	if (i == 0 || buf[i] != ':')

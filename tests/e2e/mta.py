@@ -299,6 +299,10 @@ class PrivatePostfix:
     None), port.
     """
 
+    # The programs of this instance (a subclass may run another Postfix).
+    master_program = POSTFIX_MASTER
+    postmap_program = POSTMAP
+
     DEFAULTS = {
         "compatibility_level": "3.6",
         "mail_owner": "postfix",
@@ -391,7 +395,7 @@ class PrivatePostfix:
         for name in self.maps:
             path = os.path.join(self.conf_dir, name)
             for m in re.finditer(r"\b(hash|btree|lmdb|cdb|dbm):" + re.escape(path) + r"\b", values):
-                r = subprocess.run([POSTMAP, "-c", self.conf_dir, "%s:%s" % (m.group(1), path)],
+                r = subprocess.run([self.postmap_program, "-c", self.conf_dir, "%s:%s" % (m.group(1), path)],
                                    capture_output=True, text=True)
                 if r.returncode != 0:
                     raise PostfixError("postmap %s:%s failed: %s" % (m.group(1), path,
@@ -450,7 +454,7 @@ class PrivatePostfix:
         env.pop("MAIL_CONFIG", None)
         out = open(self.master_out, "wb")
         try:
-            self.proc = subprocess.Popen([POSTFIX_MASTER, "-c", self.conf_dir, "-d"],
+            self.proc = subprocess.Popen([self.master_program, "-c", self.conf_dir, "-d"],
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                          env=env, start_new_session=True)
         finally:

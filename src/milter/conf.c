@@ -461,7 +461,7 @@ static void load_socket(struct loader *ld, const config_setting_t *root)
 	if (strcmp(v, CONF_NO_SOCKET) != 0 &&
 	    conf_socket_check(v, err, sizeof(err)) != 0) {
 		show(v, shown, sizeof(shown));
-		errorf(ld, s, "'socket' \"%s\": %s (or none)", shown, err);
+		errorf(ld, s, "'socket' \"%s\": %s", shown, err);
 	}
 }
 

@@ -193,6 +193,24 @@ static const struct erow erows[] = {
 	{ RULE("name = \"r\"; phase = \"mail\"; action = \"reject\";\n"
 	       "sender = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa(/\";\n"),
 	  "F:3: rule 'r': sender: bad regular expression: missing closing parenthesis at offset 396 in /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." },
+	/* the "filter" group: the socketmap service */
+	{ "filter = 1;\n", "F:1: 'filter' must be a group" },
+	{ "filter = { socket_mode = \"0660\"; };\n", "F:1: filter: 'socket' is required" },
+	{ "filter = {\n socket = \"tcp:1\";\n};\n",
+	  "F:2: filter: 'socket' \"tcp:1\": socket must be inet:PORT@HOST, inet6:PORT@HOST or unix:PATH" },
+	{ "filter = {\n socket = \"unix:\";\n};\n",
+	  "F:2: filter: 'socket' \"unix:\": a unix socket needs an absolute path" },
+	{ "filter = {\n socket = 10026;\n};\n", "F:2: filter: 'socket' must be a string" },
+	{ "filter = { socket = \"inet:1@x\";\n socket_mode = \"0999\"; };\n",
+	  "F:2: filter: 'socket_mode' must be an octal mode such as \"0660\", not \"0999\"" },
+	{ "filter = { socket = \"inet:1@x\";\n group = \"\"; };\n",
+	  "F:2: filter: 'group' must not be empty" },
+	{ "filter = { socket = \"inet:1@x\";\n max_connections = 0; };\n",
+	  "F:2: filter: 'max_connections' must be 1 to 4096" },
+	{ "filter = { socket = \"inet:1@x\";\n max_connections = \"9\"; };\n",
+	  "F:2: filter: 'max_connections' must be an integer" },
+	{ "filter = { socket = \"inet:1@x\";\n sockett = 1; };\n",
+	  "F:2: filter: unknown setting 'sockett'" },
 	{ "socket_mode = \"0669\";\n",
 	  "F:1: 'socket_mode' must be an octal mode such as \"0660\", not \"0669\"" },
 	{ "socket_mode = 660;\n", "F:1: 'socket_mode' must be a string, not an integer" },
@@ -693,6 +711,26 @@ START_TEST(test_strict_missing_code)
 }
 END_TEST
 
+START_TEST(test_filter_settings)
+{
+	struct conf *cfg = load_text("socket = \"none\";\nfilter = {\n socket = "
+	    "\"unix:/var/spool/postfix/smtpreply/filter.sock\";\n socket_mode = "
+	    "\"0660\";\n group = \"postfix\";\n max_connections = 64;\n};\n", NULL);
+
+	ck_assert_str_eq(cfg->socket, CONF_NO_SOCKET);
+	ck_assert_str_eq(cfg->filter.socket, "unix:/var/spool/postfix/smtpreply/filter.sock");
+	ck_assert(cfg->filter.socket_mode_set);
+	ck_assert_uint_eq(cfg->filter.socket_mode, 0660);
+	ck_assert_str_eq(cfg->filter.group, "postfix");
+	ck_assert_uint_eq(cfg->filter.max_connections, 64);
+	conf_unref(cfg);
+	cfg = load_text("user = \"x\";\n", NULL);
+	ck_assert_ptr_null(cfg->filter.socket);
+	ck_assert_uint_eq(cfg->filter.max_connections, FILTERCONF_MAX_CONNECTIONS);
+	conf_unref(cfg);
+}
+END_TEST
+
 /* Rules keep file order, conditions and the default replies. */
 START_TEST(test_rules_loaded)
 {
@@ -832,6 +870,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_policy_replies);
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_strict_missing_code);
+	tcase_add_test(tc, test_filter_settings);
 	tcase_add_test(tc, test_rules_loaded);
 	tcase_add_test(tc, test_refcount);
 	suite_add_tcase(s, tc);

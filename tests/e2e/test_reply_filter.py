@@ -58,6 +58,22 @@ normalize = { nonstandard = ( { code = 557; replace = "554 5.7.1"; } ); };
 '''
 
 
+CONTRIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "contrib", "postfix", "reply-filter.cf")
+
+
+def contrib_value(param, contains, port):
+    """The value of the line "param = ..." (commented or not) of the shipped
+    contrib/postfix/reply-filter.cf that contains `contains`, with its port
+    10026 replaced by port: the tests use the documented lines."""
+    with open(CONTRIB) as f:
+        for line in f:
+            m = re.match(r"^#?%s = (.*)$" % re.escape(param), line.strip())
+            if m and contains in m.group(1):
+                return m.group(1).replace(":10026:", ":%d:" % port)
+    raise AssertionError("%s: no %s line with %s" % (CONTRIB, param, contains))
+
+
 def ns(data):
     return str(len(data)).encode() + b":" + data + b","
 
@@ -106,7 +122,8 @@ def main():
     daemon = Milter(base, "inet:%d@127.0.0.1" % milter_port,
                     CONF % {"filter_port": filter_port, "extra": ""})
     pf = postfix311.Postfix311(root, os.path.join(base, "postfix"), smtp_port, params={
-        "smtpd_reject_filter_maps": "socketmap:inet:127.0.0.1:%d:reject" % filter_port,
+        "smtpd_reject_filter_maps": contrib_value("smtpd_reject_filter_maps", "inet:",
+                                                  filter_port),
         "smtpd_milters": "inet:127.0.0.1:%d, inet:127.0.0.1:%d" % (milter_port, fake.port),
         # the daemon stopped must not hide what the filter does
         "milter_default_action": "accept",
@@ -130,7 +147,7 @@ def main():
         tap.run(reload_settings, tap, pf, daemon, smtp_port)
         tap.run(daemon_stopped, tap, pf, daemon, smtp_port)
         tap.run(filter_only, tap, base)
-        tap.run(chrooted_unix_socket, tap, base, root)
+        tap.run(chrooted, tap, base, root, filter_port)
     finally:
         daemon.stop()
         pf.stop()
@@ -314,18 +331,21 @@ def filter_only(tap, base):
         d.stop()
 
 
-def chrooted_unix_socket(tap, base, root):
-    """The documented set-up for a chrooted smtpd: the filter's unix socket in
-    the queue directory, named by a path relative to it."""
-    port = mta.free_port()
+def chrooted(tap, base, root, filter_port):
+    """The documented set-ups for a chrooted smtpd: the inet socket as it is,
+    and the filter's unix socket in the queue directory, named by a path
+    relative to it (contrib/postfix/reply-filter.cf)."""
+    port, inet_port = mta.free_port(), mta.free_port()
     pf = postfix311.Postfix311(root, os.path.join(base, "chroot-postfix"), port, params={
-        "smtpd_reject_filter_maps": "socketmap:unix:smtpreply/filter.sock:reject",
+        "smtpd_reject_filter_maps": contrib_value("smtpd_reject_filter_maps", "unix:", 0),
         "smtpd_recipient_restrictions": "check_recipient_access texthash:{conf_dir}/access, "
                                         "permit_mynetworks, reject_unauth_destination",
-    }, maps={"access": ACCESS})
-    # the smtpd of this instance runs chrooted in its queue directory
-    pf.master_cf_orig = pf.master_cf
-    pf.master_cf = lambda: pf.master_cf_orig().replace(
+    }, maps={"access": ACCESS}, master_extra=[
+        "127.0.0.1:%d inet n - y - - smtpd -o smtpd_reject_filter_maps=%s"
+        % (inet_port, contrib_value("smtpd_reject_filter_maps", "inet:", filter_port))])
+    # the first smtpd of this instance runs chrooted in its queue directory too
+    plain_master_cf = pf.master_cf
+    pf.master_cf = lambda: plain_master_cf().replace(
         "127.0.0.1:%d inet n - n - - smtpd" % port, "127.0.0.1:%d inet n - y - - smtpd" % port)
     sockdir = os.path.join(pf.queue_dir, "smtpreply")
     d = None
@@ -339,11 +359,16 @@ def chrooted_unix_socket(tap, base, root):
         d.start()
         st = os.stat(os.path.join(sockdir, "filter.sock"))
         tap.is_(oct(st.st_mode & 0o777), oct(0o660), "unix socket: mode as configured")
-        got = rcpt(port, "odd@localhost")
-        tap.is_(got, ["550 5.7.1 <odd@localhost>: Recipient address rejected: Too many duplicate messages"],
+        want = ["550 5.7.1 <odd@localhost>: Recipient address rejected: Too many duplicate messages"]
+        tap.is_(rcpt(port, "odd@localhost"), want,
                 "chrooted smtpd: the filter's unix socket inside the chroot works")
-        tap.ok(any(" y " in l and "smtpd" in l for l in open(os.path.join(pf.conf_dir, "master.cf"))),
-               "the smtpd really was chrooted")
+        # (the main daemon, which still has the reloaded settings: 557 -> 554)
+        tap.is_(rcpt(inet_port, "odd@localhost"),
+                ["554 5.7.1 <odd@localhost>: Recipient address rejected: Too many duplicate messages"],
+                "chrooted smtpd: the filter's inet socket works")
+        with open(os.path.join(pf.conf_dir, "master.cf")) as f:
+            chrooted_smtpds = [l for l in f if re.search(r" inet n - y - - smtpd", l)]
+        tap.is_(len(chrooted_smtpds), 2, "both smtpd services really were chrooted")
     finally:
         if d is not None:
             d.stop()

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mta  # noqa: E402
 from fake_smtp import FakeSmtp  # noqa: E402
 from test_postfix import MILTER, Milter  # noqa: E402
+from test_reply_filter import contrib_value  # noqa: E402
 
 SENDER = "sender@filtered.test"
 
@@ -100,7 +101,8 @@ def main():
     transport = ("filtered.test smtp:[127.0.0.1]:%d\nplain.test nofilter:[127.0.0.1]:%d\n"
                  % (fake.port, fake.port))
     pf = mta.PrivatePostfix(os.path.join(base, "postfix"), smtp_port, params={
-        "smtp_reply_filter": "socketmap:inet:127.0.0.1:%d:reply" % filter_port,
+        # the line of contrib/postfix/reply-filter.cf, with this port
+        "smtp_reply_filter": contrib_value("smtp_reply_filter", "inet:", filter_port),
         "transport_maps": "texthash:{conf_dir}/transport",
         "smtpd_recipient_restrictions": "permit_mynetworks, reject",
         "bounce_queue_lifetime": "0",

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include "conf.h"
 #include "filterserver.h"
 #include "log.h"
+#include "metrics.h"
 #include "sockmap.h"
 
 /* Bytes a connection may hold unread: a whole request and then some. */
@@ -492,4 +494,66 @@ void filterserver_check_reload(const struct conf *cur,
 		log_msg(LOG_WARNING, "reload: the filter's socket, socket_mode, "
 		    "group and max_connections take effect at the next start "
 		    "only");
+}
+
+#define NS "smtpreply_milter_filter_"
+
+static unsigned long long load(const atomic_ulong *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+void filterserver_collect(struct metrics_out *o, void *arg)
+{
+	const struct filtermap_counters *c = arg;
+	struct metrics_label l[2];
+	char code[8];
+	int k, i;
+
+	metrics_family(o, NS "connections_total", METRICS_COUNTER,
+	    "Socketmap connections the reply filter has taken.");
+	metrics_sample(o, NS "connections_total", NULL, 0, load(&c->connections));
+	metrics_family(o, NS "bad_requests_total", METRICS_COUNTER,
+	    "Socketmap requests refused: broken framing or an unknown map.");
+	metrics_sample(o, NS "bad_requests_total", NULL, 0,
+	    load(&c->bad_requests));
+	metrics_family(o, NS "lookups_total", METRICS_COUNTER,
+	    "Lookups by map (reject: smtpd_reject_filter_maps, reply: "
+	    "smtp_reply_filter) and outcome (changed: answered OK with the "
+	    "normalized reply; the others: NOTFOUND or TEMP).");
+	l[0].name = "map";
+	l[1].name = "outcome";
+	for (k = 0; k < FILTERMAP__COUNT; k++)
+		for (i = 0; i <= FILTERMAP_NOMEM; i++) {
+			l[0].value = filtermap_name((enum filtermap_kind)k);
+			l[1].value = filtermap_outcome_name(
+			    (enum filtermap_outcome)i);
+			metrics_sample(o, NS "lookups_total", l, 2,
+			    load(&c->outcomes[k][i]));
+		}
+	metrics_family(o, NS "normalizations_total", METRICS_COUNTER,
+	    "Changes the reply filter made, by map and diagnostic id.");
+	l[1].name = "diagnostic";
+	for (k = 0; k < FILTERMAP__COUNT; k++)
+		for (i = 0; i < SR_D__COUNT; i++) {
+			l[0].value = filtermap_name((enum filtermap_kind)k);
+			l[1].value = sr_diag_name((enum sr_diag_id)i);
+			metrics_sample(o, NS "normalizations_total", l, 2,
+			    load(&c->normalized[k][i]));
+		}
+	metrics_family(o, NS "nonstandard_codes_total", METRICS_COUNTER,
+	    "Non-standard basic codes the reply filter replaced, by map and "
+	    "code (codes seen only).");
+	l[1].name = "code";
+	for (k = 0; k < FILTERMAP__COUNT; k++)
+		for (i = 0; i < 1000; i++) {
+			unsigned long long v = load(&c->nonstandard[k][i]);
+
+			if (v == 0)
+				continue;
+			snprintf(code, sizeof(code), "%03d", i);
+			l[0].value = filtermap_name((enum filtermap_kind)k);
+			l[1].value = code;
+			metrics_sample(o, NS "nonstandard_codes_total", l, 2, v);
+		}
 }

@@ -62,4 +62,12 @@ void filterserver_stop(struct filterserver *fs);
 /* The counters of the maps (for the log and a metrics module). */
 struct filtermap_counters *filterserver_counters(struct filterserver *fs);
 
+struct metrics_out;
+
+/*
+ * The Prometheus families of the maps' counters (metrics.h): a collector
+ * for metrics_register() whose ARG is filterserver_counters()'s result.
+ */
+void filterserver_collect(struct metrics_out *o, void *arg);
+
 #endif /* SMTPREPLY_MILTER_FILTERSERVER_H */

@@ -98,10 +98,15 @@ void conftest_print(FILE *out, const struct conf *cfg, const char *socket,
 			    rule_phase_name((enum rule_phase)ph), per[ph]);
 	fprintf(out, "%s\n", k > 0 ? ")" : "");
 	fprintf(out, "socket %s, user %s, on_error %s, audit_mta_rejects %s, "
-	    "utf8 %s%s\n\n", socket, user != NULL ? user : "(none)",
+	    "utf8 %s%s\n", socket, user != NULL ? user : "(none)",
 	    cfg->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	    cfg->audit_mta_rejects ? "yes" : "no", cfg->utf8 ? "yes" : "no",
 	    cfg->accept_missing_code ? ", accept_missing_code yes" : "");
+	if (cfg->filter.socket != NULL)
+		fprintf(out, "reply filter: socket %s, maps reject and reply, "
+		    "max_connections %u\n", cfg->filter.socket,
+		    cfg->filter.max_connections);
+	fputc('\n', out);
 	for (i = 0; i < cfg->rules.nrules; i++)
 		print_rule(out, cfg, cfg->rules.rules[i]);
 	for (k = 0; k < 2; k++) {

@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
 import mta  # noqa: E402
 import postfix311  # noqa: E402
-from test_postfix import Milter  # noqa: E402
+from mta import Milter  # noqa: E402
 
 ACCESS = """\
 odd@localhost 557 Too many duplicate messages
@@ -144,9 +144,7 @@ def main(argv=None):
     if not os.access(milter, os.X_OK):
         print("bench-filter: %s not built" % milter)
         return 1
-    os.environ["SMTPREPLY_MILTER"] = milter
-    import test_postfix
-    test_postfix.MILTER = milter
+    mta.MILTER = milter
     try:
         root = postfix311.ensure_built(args.build_dir, args.top_srcdir, log=print)
     except postfix311.BuildError as e:

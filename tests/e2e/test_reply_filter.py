@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mta  # noqa: E402
 import postfix311  # noqa: E402
 from fake_milter import FakeMilter  # noqa: E402
-from test_postfix import MILTER, Milter  # noqa: E402
+from mta import Milter  # noqa: E402
 
 ACCESS = """\
 odd@localhost 557 Too many duplicate messages
@@ -107,8 +107,7 @@ def rcpt(port, addr, sender="sender@client.test.invalid"):
 def main():
     tap = mta.Tap()
     mta.need_root_and_postfix()
-    if not os.access(MILTER, os.X_OK):
-        mta.cannot_run("smtpreply-milter not built: %s" % MILTER, "reply filter tests")
+    mta.need_milter()
     try:
         root = postfix311.ensure_built(log=tap.diag)
     except postfix311.BuildError as e:

@@ -2,7 +2,7 @@
 """test_smtp_reply_filter.py - smtpreply-milter as Postfix's smtp_reply_filter, end to end.
 
 Debian's Postfix 3.7 (smtp_reply_filter exists since 2.7) runs privately on
-loopback and relays to a scripted SMTP server (tests/e2e/fake_smtp.py) that
+loopback and relays to a scripted SMTP server (tests/e2e/fakesmtp.py) that
 answers RCPT with "572 relay denied", "550 4.7.1 no" and "451 Greylisted 50%
 off". Two transports lead there: "smtp", whose smtp_reply_filter is
 socketmap:inet:127.0.0.1:PORT:reply served by smtpreply-milter (filter only:
@@ -25,17 +25,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mta  # noqa: E402
-from fake_smtp import FakeSmtp  # noqa: E402
-from test_postfix import MILTER, Milter  # noqa: E402
+from fakesmtp import FakeSmtp  # noqa: E402
+from mta import Milter  # noqa: E402
 from test_reply_filter import contrib_value  # noqa: E402
 
 SENDER = "sender@filtered.test"
 
+# What the scripted server answers RCPT TO with, by recipient.
 REPLIES = {
-    "relay": ["572 relay denied"],
-    "mismatch": ["550 4.7.1 no"],
-    "grey": ["451 Greylisted 50% off"],
-    "multi": ["550-4.1.1 first line", "550 5.1.1 no such user"],
+    "RCPT TO:<relay@": b"572 relay denied\r\n",
+    "RCPT TO:<mismatch@": b"550 4.7.1 no\r\n",
+    "RCPT TO:<grey@": b"451 Greylisted 50% off\r\n",
+    "RCPT TO:<multi@": b"550-4.1.1 first line\r\n550 5.1.1 no such user\r\n",
 }
 
 # (local part, with the filter: (status, dsn, reply as logged),
@@ -74,15 +75,19 @@ def delivery_line(pf, rcpt, timeout=20.0):
 
 
 def dsn_for(fake, rcpt, timeout=20.0):
-    """The Status: of the DSN Postfix sent about rcpt (None if none came)."""
+    """The Status: and Diagnostic-Code: of the DSN Postfix sent about rcpt
+    to the scripted server (None if none came)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for _frm, _rcpts, data in list(fake.messages):
-            text = data.decode("utf-8", "replace")
-            if re.search(r"Final-Recipient: rfc822; ?%s" % re.escape(rcpt), text):
-                m = re.search(r"^Status: (\S+)", text, re.M)
-                d = re.search(r"^Diagnostic-Code: (.*)", text, re.M)
-                return (m.group(1) if m else None, d.group(1).strip() if d else None)
+        with fake.lock:
+            sessions = [list(lines) for lines in fake.received]
+        for lines in sessions:
+            text = "\n".join(l.decode("utf-8", "replace") for l in lines)
+            for part in text.split("\nDATA\n")[1:]:
+                if re.search(r"^Final-Recipient: rfc822; ?%s$" % re.escape(rcpt), part, re.M):
+                    m = re.search(r"^Status: (\S+)", part, re.M)
+                    d = re.search(r"^Diagnostic-Code: (.*)", part, re.M)
+                    return (m.group(1) if m else None, d.group(1).strip() if d else None)
         time.sleep(0.1)
     return None
 
@@ -90,11 +95,10 @@ def dsn_for(fake, rcpt, timeout=20.0):
 def main():
     tap = mta.Tap()
     mta.need_root_and_postfix()
-    if not os.access(MILTER, os.X_OK):
-        mta.cannot_run("smtpreply-milter not built: %s" % MILTER, "smtp_reply_filter tests")
+    mta.need_milter()
     base = tempfile.mkdtemp(prefix="smtpreply-replyfilter-e2e-")
     os.chmod(base, 0o755)
-    fake = FakeSmtp(REPLIES).start()
+    fake = FakeSmtp(REPLIES)
     smtp_port, filter_port = mta.free_port(), mta.free_port()
     daemon = Milter(base, "none", 'socket = "none";\nfilter = { socket = "inet:%d@127.0.0.1"; };\n'
                     % filter_port)
@@ -117,7 +121,7 @@ def main():
     finally:
         daemon.stop()
         pf.stop()
-        fake.stop()
+        fake.close()
     tap.ok(not mta.leftover_postfix_processes(pf.conf_dir), "no Postfix process left")
     if tap.failed:
         tap.diag("smtpreply-milter log:\n" + daemon.log())

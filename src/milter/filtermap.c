@@ -41,33 +41,6 @@ const char *filtermap_outcome_name(enum filtermap_outcome o)
 
 /* ---- the pure part ----------------------------------------------------- */
 
-/*
- * The phase in which a reply of unknown phase is normalized without phase
- * fitting: the engine fits only address codes (X.1.N), and each of them is
- * kept as it is in one phase: X.1.7 and X.1.8 at MAIL, the others at RCPT.
- */
-static enum sr_phase unfitted_phase(const struct sr_line *l)
-{
-	const char *p = l->enh.p, *end = l->enh.p + l->enh.len;
-	unsigned subject = 0, detail = 0;
-	int field = 0;
-
-	for (; p < end; p++) {
-		if (*p == '.') {
-			if (++field > 2)
-				return SR_PHASE_OTHER;
-		} else if (*p >= '0' && *p <= '9') {
-			if (field == 1 && subject < 1000)
-				subject = subject * 10 + (unsigned)(*p - '0');
-			else if (field == 2 && detail < 1000)
-				detail = detail * 10 + (unsigned)(*p - '0');
-		}
-	}
-	if (field != 2 || subject != 1)
-		return SR_PHASE_OTHER;
-	return detail == 7 || detail == 8 ? SR_PHASE_MAIL : SR_PHASE_RCPT;
-}
-
 static bool code_changed(const struct sr_normalized *n)
 {
 	size_t i;
@@ -150,8 +123,8 @@ static void run_reject(const char *key, size_t len,
 
 	res->phase = filterphase_infer(l0->text.p, l0->text.len);
 	res->fitted = res->phase.known;
-	res->engine_phase = res->phase.known ? res->phase.phase :
-	    unfitted_phase(l0);
+	/* Unknown: SR_PHASE_OTHER, where the engine fits no code. */
+	res->engine_phase = res->phase.known ? res->phase.phase : SR_PHASE_OTHER;
 	normalize(r, res->engine_phase, o, &res->norm);
 	/* Where no enhanced code is added, give one rather than a reply
 	 * Postfix would refuse. */
@@ -221,7 +194,7 @@ static void run_reply(const char *key, size_t len,
 	 * (572 -> 550 5.7.1): otherwise Postfix's generic X.0.0 says no more
 	 * than the server did, where a default would guess; and unless the
 	 * text would then look like a code of another class to Postfix. */
-	res->engine_phase = unfitted_phase(&r.lines[0]);
+	res->engine_phase = SR_PHASE_OTHER;	/* no phase fitting */
 	if (r.lines[0].enh.len == 0) {
 		normalize(&r, SR_PHASE_CONNECT, o, &res->norm);
 		if (res->norm.status == SR_NORM_OK && !code_changed(&res->norm) &&

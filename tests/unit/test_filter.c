@@ -360,8 +360,10 @@ static const struct mrow mrows[] = {
 	/* the phase fits address codes: a sender's, a recipient's */
 	{ FILTERMAP_REJECT, "550 5.1.1 <s@x>: Sender address rejected: unknown",
 	  FILTERMAP_CHANGED, "550 5.1.0 <s@x>: Sender address rejected: unknown" },
+	/* (the engine fits no code at RCPT: a sender's code there is normal
+	 * with delayed rejects, so it cannot know; nor does the filter) */
 	{ FILTERMAP_REJECT, "550 5.1.7 <r@x>: Recipient address rejected: bad",
-	  FILTERMAP_CHANGED, "550 5.1.3 <r@x>: Recipient address rejected: bad" },
+	  FILTERMAP_UNCHANGED, NULL },
 	{ FILTERMAP_REJECT, "550 5.1.1 <h>: Helo command rejected: x",
 	  FILTERMAP_CHANGED, "550 5.0.0 <h>: Helo command rejected: x" },
 	/* unknown phase: no fitting, an address code stays */
@@ -390,7 +392,7 @@ static const struct mrow mrows[] = {
 	/* never a class change, never a guess */
 	{ FILTERMAP_REJECT, "250 2.0.0 Ok", FILTERMAP_SKIPPED, NULL },
 	{ FILTERMAP_REJECT, "", FILTERMAP_SKIPPED, NULL },
-	{ FILTERMAP_REJECT, "5", FILTERMAP_CHANGED, "550 5.7.1 Delivery not authorized, message refused" },
+	{ FILTERMAP_REJECT, "5", FILTERMAP_UNFIXABLE, NULL },
 	/* reply: one line of a remote server's reply */
 	{ FILTERMAP_REPLY, "572 relay denied", FILTERMAP_CHANGED, "550 5.7.1 relay denied" },
 	{ FILTERMAP_REPLY, "550 4.7.1 no", FILTERMAP_CHANGED, "550 5.7.1 no" },

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <smtpreply/text.h>
+
 #include "probe.h"
 #include "reader.h"
 
@@ -240,22 +242,20 @@ read_reply(struct run *r, struct probe_exchange *e)
 	return e->fixable && e->normalized == NULL ? -1 : 0;
 }
 
-/* The first digit of the reply's code, or 0. */
+/* The first digit (2-5) of the reply's code (sr_code_at()), or 0. */
 static char
 reply_class(const struct probe_exchange *e)
 {
-	if (e->reply_len >= 3 && e->reply[0] >= '2' && e->reply[0] <= '5' &&
-	    e->reply[1] >= '0' && e->reply[1] <= '9' &&
-	    e->reply[2] >= '0' && e->reply[2] <= '9')
-		return e->reply[0];
-	return 0;
+	int code = sr_code_at(e->reply, e->reply_len);
+
+	return code >= 200 && code <= 599 ? (char)('0' + code / 100) : 0;
 }
 
+/* True when the reply's basic code is CODE. */
 static bool
-reply_is(const struct probe_exchange *e, const char *code)
+reply_is(const struct probe_exchange *e, int code)
 {
-	return e->reply_len >= 3 && memcmp(e->reply, code, 3) == 0 &&
-	    (e->reply_len == 3 || e->reply[3] == ' ' || e->reply[3] == '-');
+	return sr_code_at(e->reply, e->reply_len) == code;
 }
 
 /* Whether an EHLO reply lists KEYWORD (case-insensitive) on some line. */
@@ -328,7 +328,7 @@ play(struct run *r)
 
 	for (i = 0; i < def->nsteps; i++) {
 		st = &def->steps[i];
-		if ((st->flags & PROBE_STEP_DATA_END) && !reply_is(e, "354")) {
+		if ((st->flags & PROBE_STEP_DATA_END) && !reply_is(e, 354)) {
 			snprintf(res->why, sizeof(res->why), "DATA was not "
 			    "answered 354: no message text sent");
 			goto teardown;
@@ -366,20 +366,20 @@ play(struct run *r)
 				    "reply", probe_problem_name(e->problem));
 				return 0;
 			}
-			if (reply_is(e, "421")) {
+			if (reply_is(e, 421)) {
 				if (st->role == PROBE_SETUP)
 					res->status = PROBE_STOPPED;
 				snprintf(res->why, sizeof(res->why),
 				    "the server closed the session (421)");
 				return 0;
 			}
-			if ((st->flags & PROBE_STEP_STARTTLS) && reply_is(e, "220")) {
+			if ((st->flags & PROBE_STEP_STARTTLS) && reply_is(e, 220)) {
 				snprintf(res->why, sizeof(res->why), "220 to "
 				    "STARTTLS: TLS would start here; session "
 				    "ended");
 				return 0;
 			}
-			if (reply_is(e, "354") && (i + 1 >= def->nsteps ||
+			if (reply_is(e, 354) && (i + 1 >= def->nsteps ||
 			    !(def->steps[i + 1].flags & PROBE_STEP_DATA_END))) {
 				snprintf(res->why, sizeof(res->why), "354: the "
 				    "server waits for message text; session "

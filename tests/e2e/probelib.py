@@ -148,7 +148,8 @@ EXPECTED["sendmail"] = {
     'helo-empty': ['501 5.0.0: ok'],
     'noop': ['250 2.0.0: ok'],
     'rset': ['250 2.0.0: ok'],
-    'vrfy': ['250 2.1.5: enhanced-phase'],
+    # VRFY is judged at an unknown phase: no code changes there (issue #9)
+    'vrfy': ['250 2.1.5: ok'],
     'unknown-command': ['500 5.5.1: ok'],
     'rcpt-before-mail': ['503 5.0.0: ok'],
     'data-before-rcpt': ['503 5.0.0: ok'],

@@ -465,7 +465,7 @@ static void load_socket(struct loader *ld, const config_setting_t *root)
 	}
 }
 
-/* "metrics": where the Prometheus endpoint listens; unset or "": off. */
+/* "metrics": where the Prometheus endpoint listens; unset: off. */
 static void load_metrics(struct loader *ld, const config_setting_t *root)
 {
 	const config_setting_t *s = config_setting_get_member(root, "metrics");

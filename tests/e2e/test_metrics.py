@@ -30,7 +30,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import mta  # noqa: E402
-from test_postfix import COMMON_RULES, MILTER, Milter  # noqa: E402
+from mta import COMMON_RULES, MILTER, Milter  # noqa: E402
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"

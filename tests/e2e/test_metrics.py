@@ -305,10 +305,12 @@ def option_inet6(tap, base):
                "-m overrides the 'metrics' setting (its port is not open)")
     finally:
         m.stop()
-    r = subprocess.run([MILTER, "-t", "-c", "/dev/null", "-m", "inet:99999"],
+    empty = os.path.join(base, "empty.conf")
+    open(empty, "w").close()
+    r = subprocess.run([MILTER, "-t", "-c", empty, "-m", "inet:99999"],
                        capture_output=True, text=True, timeout=30)
     tap.ok(r.returncode == 2 and "port must be a number" in r.stderr,
-           "-m with a bad port: exit status 2 and why", diag=(r.returncode, r.stderr))
+           "-m with a bad port: exit status 2 and why", diag="%d %s" % (r.returncode, r.stderr))
 
 
 if __name__ == "__main__":

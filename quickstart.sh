@@ -18,7 +18,8 @@ build="$top/_build"
 
 # What the build and the tests need, by Debian package name.
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config \
-libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev libmicrohttpd-dev check python3"
+libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev libmicrohttpd-dev libjansson-dev \
+check python3"
 # The end-to-end tests run a private Postfix (never the system's: with
 # "No configuration" Debian creates no main.cf and starts no service), and
 # a private Prometheus that scrapes the milter's metrics (its own
@@ -26,7 +27,9 @@ libmilter-dev libconfig-dev libpcre2-dev zlib1g-dev libmicrohttpd-dev check pyth
 # The proxy tests run children written with pymilter (python3-milter).
 # libdb-dev and m4 build Postfix 3.11 from ../shared/vendor for the reply
 # filter tests (tests/e2e/postfix311.py), once, into the build tree.
-TEST_DEPS="postfix prometheus python3-milter libdb-dev m4"
+# The HTML report of "smtpreply audit" is checked in headless Chromium, its
+# Prometheus output with promtool (from the prometheus package).
+TEST_DEPS="postfix prometheus python3-milter libdb-dev m4 chromium"
 
 # The milter started by "run": built-in defaults, this user, this pid file.
 MILTER_USER=smtpreply

@@ -33,6 +33,7 @@ struct logread {
 	char *buf;		/* decoded bytes [start, end) */
 	size_t start, end;
 	unsigned long long long_lines;
+	unsigned long long bytes_in;	/* read from the descriptor */
 	char err[160];
 };
 
@@ -73,6 +74,11 @@ bool logread_gzip(const struct logread *lr)
 	return lr->gzip;
 }
 
+unsigned long long logread_bytes(const struct logread *lr)
+{
+	return lr->bytes_in;
+}
+
 unsigned long long logread_long_lines(const struct logread *lr)
 {
 	return lr->long_lines;
@@ -91,6 +97,8 @@ static ssize_t read_some(struct logread *lr, void *p, size_t n)
 		lr->failed = true;
 	} else if (k == 0)
 		lr->in_eof = true;
+	else
+		lr->bytes_in += (unsigned long long)k;
 	return k;
 }
 

@@ -38,6 +38,9 @@ const char *logread_error(const struct logread *lr);
 /* Whether the data was gzip-compressed. */
 bool logread_gzip(const struct logread *lr);
 
+/* Bytes read from the descriptor so far (compressed, for gzip). */
+unsigned long long logread_bytes(const struct logread *lr);
+
 /* Lines that were longer than LOGREAD_LINE_MAX. */
 unsigned long long logread_long_lines(const struct logread *lr);
 

@@ -19,9 +19,28 @@
  *   QID: ruleset=check_rcpt, arg1=<b>, relay=..., reject=550 5.7.1 text
  *   QID: Milter: to=<b>, reject=550 5.7.1 text
  *   QID: to=<b>, ..., relay=H. [ip], dsn=4.7.1, stat=Deferred: 451 4.7.1 text
+ *   QID: reply filter in: 557 5.7.1 text   (Postfix 3.11 reject filter;
+ *   QID: reply filter out: 550 5.7.1 text   the docs say "reject filter")
+ *   QID: proxy-reject: END-OF-MESSAGE: 554 5.7.0 text; from=<a> ...
+ *   reject: RCPT from CLIENT: ...           (old Postfix: no queue id)
+ *  Postfix smtp, lmtp:
+ *   QID: to=<b>, relay=..., status=sent (250 2.0.0 Ok)   (on request)
  *  Exim (its own main log, or through syslog):
  *   ... H=mx.example.com [ip]: SMTP error from remote mail server after
  *       RCPT TO:<b>: 550 5.1.1 text
+ *   ... LMTP error after RCPT TO:<b>: 550 text
+ *   ... H=mx [ip]: Malformed SMTP reply in response to end of data: TEXT
+ *   ... Remote host closed connection in response to X (EHLO response
+ *       was: 550 text)
+ *   ... rejected RCPT <b>: NAME [IP] : response to "RCPT TO:<b>" was: 550 ..
+ *   ... sender verify fail for <a>: response to "MAIL FROM:<>" was: 550 ..
+ *   ... login authenticator failed for H [ip]: 535 text   (this server's)
+ *   ... plain authenticator failed H=mx [ip] 535 text     (a peer's)
+ *   ... temporarily rejected ATRN 'x': 453 text
+ *   ... => b R=.. T=.. H=mx [ip] C="250 2.0.0 Ok"         (on request)
+ *  Line prefixes: "<PRI>" (forwarded syslog), classic stamps with one or
+ *  two blanks before a one-digit day, RFC 3339, "YYYY-MM-DD hh:mm:ss host
+ *  tag[pid]: " (rsyslog templates), Exim's own "YYYY-MM-DD hh:mm:ss[.mmm]".
  */
 #include <string.h>
 
@@ -95,6 +114,26 @@ static bool code_at(const char *p, size_t len)
 	return sr_code_at(p, len) >= 0;
 }
 
+/*
+ * A reply that starts with a code that is no code: "9999 ...", "55 ...",
+ * "55O 5.7.1 ...", "5500 ..." (a digit first, then 2 to 5 digits and
+ * letters in all, then a blank or "-"). A token cut by the end of the
+ * line is not counted (the log may have cut it), nor 3 digits followed
+ * by something else ("421, errormode=4": a field, not a reply).
+ */
+static bool malformed_code_at(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len < 3 || !is_digit(p[0]))
+		return false;
+	for (i = 1; i < len && i < 6 && is_alnum(p[i]); i++)
+		continue;
+	if (i < 2 || i >= len || (p[i] != ' ' && p[i] != '-'))
+		return false;
+	return !(i == 3 && is_digit(p[1]) && is_digit(p[2]));
+}
+
 /* A token that starts like an enhanced code: "5.7.1 ..." (a digit, a dot). */
 static bool enhanced_at(const char *p, size_t len)
 {
@@ -102,6 +141,15 @@ static bool enhanced_at(const char *p, size_t len)
 }
 
 /* ---- the line header ---------------------------------------------------- */
+
+enum tag_kind {
+	TAG_OTHER,
+	TAG_POSTFIX_SMTPD,	/* smtpd, postscreen */
+	TAG_POSTFIX_CLEANUP,
+	TAG_POSTFIX_SMTP,	/* smtp, lmtp */
+	TAG_SENDMAIL,
+	TAG_EXIM
+};
 
 struct header {
 	const char *stamp;
@@ -111,23 +159,40 @@ struct header {
 	const char *msg;	/* after "tag[pid]: " */
 	size_t msg_len;
 	bool exim_native;	/* Exim's own log: no host, no tag */
+	const char *proc;	/* "host tag[pid]" */
+	size_t proc_len;
 };
 
 /*
- * "Dec  1 19:57:01", "Dec 01 19:57:01", and with a fraction of a second
- * ("Dec 01 19:57:01.123456", journalctl -o short-precise): the length of
- * the stamp, or 0.
+ * Where the time of a classic stamp starts: "Dec  1 ", "Dec 01 " (7), or
+ * "Dec 1 " (6: a syslog that does not pad the day); 0 for none.
+ */
+static size_t classic_time_at(const char *p, size_t len)
+{
+	if (len < 14 || p[3] != ' ')
+		return 0;
+	if ((p[4] == ' ' || is_digit(p[4])) && is_digit(p[5]) && p[6] == ' ')
+		return 7;
+	if (is_digit(p[4]) && p[5] == ' ')
+		return 6;
+	return 0;
+}
+
+/*
+ * "Dec  1 19:57:01", "Dec 01 19:57:01", "Dec 1 19:57:01", and with a
+ * fraction of a second ("Dec 01 19:57:01.123456", journalctl -o
+ * short-precise): the length of the stamp, or 0.
  */
 static size_t classic_stamp(const char *p, size_t len)
 {
-	size_t i = 15;
+	size_t t = classic_time_at(p, len), i;
 
-	if (!(len >= 16 && p[3] == ' ' && (p[4] == ' ' || is_digit(p[4])) &&
-	    is_digit(p[5]) && p[6] == ' ' && is_digit(p[7]) && p[9] == ':' &&
-	    p[12] == ':'))
+	if (t == 0 || len < t + 9 || !is_digit(p[t]) || p[t + 2] != ':' ||
+	    p[t + 5] != ':')
 		return 0;
-	if (p[15] == '.')
-		for (i = 16; i < len && is_digit(p[i]); i++)
+	i = t + 8;
+	if (p[i] == '.')
+		for (i++; i < len && is_digit(p[i]); i++)
 			continue;
 	return i < len && p[i] == ' ' ? i : 0;
 }
@@ -140,12 +205,27 @@ static bool iso_date(const char *p, size_t len)
 	    (p[10] == 'T' || p[10] == ' ') && is_digit(p[11]) && p[13] == ':';
 }
 
+/* On the path of every line: inlined (constant names, no calls). */
+#define HOT static inline __attribute__((always_inline))
+
+HOT bool syslog_rest(const char *p, size_t len, size_t i, struct header *h);
+HOT enum tag_kind classify_tag(const char *t, size_t n);
+
 static bool parse_header(const char *p, size_t len, struct header *h)
 {
 	size_t i;
-	const char *sp, *colon;
+	const char *sp;
 
 	memset(h, 0, sizeof(*h));
+	/* "<22>": the priority of a forwarded syslog message */
+	if (len > 3 && p[0] == '<') {
+		for (i = 1; i < len && i < 5 && is_digit(p[i]); i++)
+			continue;
+		if (i == 1 || i >= len || p[i] != '>')
+			return false;
+		p += i + 1;
+		len -= i + 1;
+	}
 	if ((i = classic_stamp(p, len)) > 0) {
 		h->stamp = p;
 		h->stamp_len = i;
@@ -157,18 +237,41 @@ static bool parse_header(const char *p, size_t len, struct header *h)
 		h->stamp = p;
 		h->stamp_len = (size_t)(sp - p);
 		i = h->stamp_len + 1;
-	} else if (iso_date(p, len) && p[10] == ' ' && p[16] == ':' &&
-	    p[19] == ' ') {
-		/* Exim's main log: "2026-12-01 19:57:01 [pid] id ..." */
+	} else if (iso_date(p, len) && p[10] == ' ' && p[16] == ':') {
+		/* "2026-12-01 19:57:01", "2026-12-01 19:57:01.712" */
+		i = 19;
+		if (p[i] == '.')
+			for (i++; i < len && is_digit(p[i]); i++)
+				continue;
+		if (i >= len || p[i] != ' ')
+			return false;
 		h->stamp = p;
-		h->stamp_len = 19;
-		h->msg = p + 20;
-		h->msg_len = len - 20;
+		h->stamp_len = i;
+		/* an rsyslog template: "host postfix/smtpd[1]: " follows */
+		if (syslog_rest(p, len, i + 1, h) &&
+		    classify_tag(h->tag, h->tag_len) != TAG_OTHER)
+			return true;
+		/* Exim's main log: "2026-12-01 19:57:01 [pid] id ..." */
+		h->tag = NULL;
+		h->tag_len = 0;
+		h->proc = NULL;
+		h->proc_len = 0;
+		h->msg = p + i + 1;
+		h->msg_len = len - i - 1;
 		h->exim_native = true;
 		return true;
 	} else {
 		return false;
 	}
+	return syslog_rest(p, len, i, h);
+}
+
+/* "host tag[pid]: message" from P[I]. */
+HOT bool syslog_rest(const char *p, size_t len, size_t i, struct header *h)
+{
+	const char *sp, *colon;
+	size_t host = i;
+
 	/* host, then "tag[pid]: " or "tag: " */
 	sp = memchr(p + i, ' ', len - i);
 	if (sp == NULL)
@@ -187,28 +290,21 @@ static bool parse_header(const char *p, size_t len, struct header *h)
 	sp = memchr(h->tag, '[', h->tag_len);
 	if (sp != NULL)
 		h->tag_len = (size_t)(sp - h->tag);
+	h->proc = p + host;
+	h->proc_len = (size_t)(colon - h->proc);
 	h->msg = colon + 2;
 	h->msg_len = len - (size_t)(h->msg - p);
 	return true;
 }
 
-enum tag_kind {
-	TAG_OTHER,
-	TAG_POSTFIX_SMTPD,	/* smtpd, postscreen */
-	TAG_POSTFIX_CLEANUP,
-	TAG_POSTFIX_SMTP,	/* smtp, lmtp */
-	TAG_SENDMAIL,
-	TAG_EXIM
-};
-
-static bool tag_is(const char *t, size_t n, const char *s)
+HOT bool tag_is(const char *t, size_t n, const char *s)
 {
 	size_t k = strlen(s);
 
 	return n == k && memcmp(t, s, k) == 0;
 }
 
-static enum tag_kind classify_tag(const char *t, size_t n)
+HOT enum tag_kind classify_tag(const char *t, size_t n)
 {
 	const char *slash = NULL, *d;
 	size_t dn, i;
@@ -337,14 +433,88 @@ static void set_peer(struct maillog_reply *out, const char *name, size_t nlen,
 
 /* ---- Postfix ----------------------------------------------------------- */
 
+/*
+ * "QID: reply filter in: REPLY" and "... out: REPLY" (smtpd; "reject
+ * filter" in the documentation): the whole rest is the reply.
+ */
+static bool postfix_filter(const char *r, size_t n, struct maillog_reply *out)
+{
+	size_t k;
+
+	if (STARTS(r, n, "reply filter ") || STARTS(r, n, "reject filter "))
+		k = r[2] == 'p' ? 13 : 14;
+	else
+		return false;
+	if (STARTS(r + k, n - k, "in: ")) {
+		out->filter = MAILLOG_FILTER_IN;
+		k += 4;
+	} else if (STARTS(r + k, n - k, "out: ")) {
+		out->filter = MAILLOG_FILTER_OUT;
+		k += 5;
+	} else
+		return false;
+	out->reply = r + k;
+	out->reply_len = n - k;
+	out->has_code = code_at(out->reply, out->reply_len);
+	out->malformed = !out->has_code &&
+	    malformed_code_at(out->reply, out->reply_len);
+	out->has_code |= out->malformed;
+	return out->has_code;
+}
+
+/*
+ * "QID: proxy-reject: END-OF-MESSAGE: 554 5.7.0 text; from=<a> ..." (the
+ * before-queue content filter's reply, which smtpd passes on to its
+ * client; Postfix 3.x logs no queue id, older ones do), and
+ * "proxy-accept:" (a success, on request).
+ */
+static bool postfix_proxy(const char *r, size_t n, unsigned flags,
+			  struct maillog_reply *out)
+{
+	const char *c;
+	size_t k;
+
+	if (STARTS(r, n, "proxy-reject: "))
+		k = 14;
+	else if (STARTS(r, n, "proxy-accept: ") && (flags & MAILLOG_WANT_SUCCESS))
+		k = 14;
+	else
+		return false;
+	out->success = r[6] == 'a';
+	r += k;
+	n -= k;
+	c = FIND(r, n, ": ");
+	if (c == NULL || memchr(r, ' ', (size_t)(c - r)) != NULL)
+		return false;
+	out->phase = phase_word(r, (size_t)(c - r));
+	n -= (size_t)(c + 2 - r);
+	r = c + 2;
+	out->has_code = code_at(r, n);
+	out->malformed = !out->has_code && malformed_code_at(r, n);
+	if (!out->has_code && !out->malformed)
+		return false;
+	out->has_code = true;
+	if (out->success && r[0] != '2')
+		return false;
+	out->reply = r;
+	out->reply_len = postfix_reply_end(r, n);
+	return true;
+}
+
 /* "QID: reject: PHASE from CLIENT: REPLY; from=<..." (smtpd, cleanup). */
 static bool postfix_reject(const char *m, size_t len, bool cleanup,
-			   struct maillog_reply *out)
+			   unsigned flags, struct maillog_reply *out)
 {
 	const char *r, *sp, *c;
 	size_t n, k;
 
-	if ((r = after_qid(m, len, &n)) == NULL)
+	if (!cleanup && (STARTS(m, len, "reject: ") ||
+	    STARTS(m, len, "proxy-"))) {
+		/* old Postfix: "reject: RCPT from ..." without a queue id;
+		 * Postfix 3: "proxy-reject: ..." without one */
+		r = m;
+		n = len;
+	} else if ((r = after_qid(m, len, &n)) == NULL)
 		return false;
 	if (STARTS(r, n, "reject: "))
 		k = 8;
@@ -352,6 +522,10 @@ static bool postfix_reject(const char *m, size_t len, bool cleanup,
 		k = 16;
 	else if (STARTS(r, n, "milter-reject: "))
 		k = 15;
+	else if (!cleanup && r[0] == 'r')
+		return postfix_filter(r, n, out);
+	else if (!cleanup && r[0] == 'p')
+		return postfix_proxy(r, n, flags, out);
 	else
 		return false;
 	r += k;
@@ -385,13 +559,16 @@ static bool postfix_reject(const char *m, size_t len, bool cleanup,
 	n = len - (size_t)(r - m);
 	/* cleanup logs no basic code, and for a milter reply without an
 	 * enhanced code just the text */
-	if (!code_at(r, n) && !cleanup)
-		return false;
+	out->has_code = code_at(r, n);
+	if (!out->has_code && !cleanup) {
+		if (!malformed_code_at(r, n))
+			return false;
+		out->malformed = out->has_code = true;
+	}
 	if (cleanup && n == 0)
 		return false;
 	out->reply = r;
 	out->reply_len = postfix_reply_end(r, n);
-	out->has_code = code_at(r, n);
 	return true;
 }
 
@@ -421,7 +598,45 @@ static enum maillog_phase in_reply_to(const char *t, size_t n)
  * in "delivery temporarily suspended: host H ...", which repeats a reply
  * already logged for every message queued behind it.
  */
-static bool postfix_smtp(const char *m, size_t len, struct maillog_reply *out)
+/*
+ * "QID: to=<b>, relay=mx.example.com[192.0.2.1]:25, ..., status=sent (250
+ * 2.0.0 Ok: queued as X)": a peer's success reply at the end of data.
+ */
+static bool postfix_sent(const char *m, size_t len, struct maillog_reply *out)
+{
+	const char *r = FIND(m, len, ", status=sent ("), *rl, *b, *e;
+	size_t n;
+
+	if (r == NULL)
+		return false;
+	r += 15;
+	n = len - (size_t)(r - m);
+	if (!code_at(r, n) || r[0] != '2' || r[n - 1] != ')')
+		return false;
+	out->reply = r;
+	out->reply_len = n - 1;
+	out->has_code = true;
+	out->success = true;
+	out->dir = MAILLOG_DIR_REMOTE;
+	out->phase = MAILLOG_PHASE_EOM;
+	rl = FIND(m, (size_t)(r - m), " relay=");
+	if (rl != NULL) {
+		rl += 7;
+		e = memchr(rl, ',', (size_t)(r - rl));
+		b = e != NULL ? memchr(rl, '[', (size_t)(e - rl)) : NULL;
+		if (b != NULL) {
+			const char *c = memchr(b, ']', (size_t)(e - b));
+
+			if (c != NULL)
+				set_peer(out, rl, (size_t)(b - rl), b + 1,
+				    (size_t)(c - b - 1));
+		}
+	}
+	return true;
+}
+
+static bool postfix_smtp(const char *m, size_t len, unsigned flags,
+			 struct maillog_reply *out)
 {
 	static const struct {
 		const char *text;	/* before ": " */
@@ -454,7 +669,7 @@ static bool postfix_smtp(const char *m, size_t len, struct maillog_reply *out)
 		}
 	}
 	if (mk == NULL)
-		return false;
+		return (flags & MAILLOG_WANT_SUCCESS) && postfix_sent(m, len, out);
 	/* "host " or "server " right before the peer, which has no blank */
 	for (h = mk; h > m && h[-1] != ' '; h--)
 		continue;
@@ -474,8 +689,11 @@ static bool postfix_smtp(const char *m, size_t len, struct maillog_reply *out)
 		return false;
 	r = mk + mklen;
 	n = len - (size_t)(r - m);
-	if (!code_at(r, n))
-		return false;
+	if (!code_at(r, n)) {
+		if (!malformed_code_at(r, n))
+			return false;
+		out->malformed = true;
+	}
 	if (paren && n > 0 && r[n - 1] == ')')
 		n--;		/* the status=...( ... ) parenthesis */
 	/* "refused to talk to me" answers the greeting, EHLO or HELO: the
@@ -630,8 +848,11 @@ static bool sendmail_line(const char *m, size_t len, struct maillog_reply *out)
 	if (p != NULL && p > m && (p[-1] == ' ' || p[-1] == ',')) {
 		p += 7;
 		n = len - (size_t)(p - m);
-		if (!code_at(p, n))
-			return false;
+		if (!code_at(p, n)) {
+			if (!malformed_code_at(p, n))
+				return false;
+			out->malformed = true;
+		}
 		out->reply = p;
 		out->reply_len = n;
 		out->has_code = true;
@@ -647,12 +868,14 @@ static bool sendmail_line(const char *m, size_t len, struct maillog_reply *out)
 	if (STARTS(s, n, "Deferred: ")) {
 		s += 10;
 		n -= 10;
-		if (!code_at(s, n))
+		if (malformed_code_at(s, n))
+			out->malformed = true;
+		else if (!code_at(s, n))
 			return false;	/* "Connection timed out": no reply */
 	} else if (STARTS(s, n, "Deferred") || STARTS(s, n, "Sent")) {
 		return false;	/* no reply received, or a success */
 	}
-	if (code_at(s, n)) {
+	if (code_at(s, n) || out->malformed) {
 		out->reply = s;
 		out->reply_len = n;
 		out->has_code = true;
@@ -667,34 +890,105 @@ static bool sendmail_line(const char *m, size_t len, struct maillog_reply *out)
 
 static enum maillog_phase exim_phase(const char *a, size_t n)
 {
+	if (STARTS(a, n, "pipelined "))
+		return exim_phase(a + 10, n - 10);
 	if (STARTS(a, n, "RCPT TO"))
 		return MAILLOG_PHASE_RCPT;
 	if (STARTS(a, n, "MAIL FROM"))
 		return MAILLOG_PHASE_MAIL;
 	if (STARTS(a, n, "end of data"))
 		return MAILLOG_PHASE_EOM;
-	if (STARTS(a, n, "DATA") || STARTS(a, n, "pipelined DATA"))
+	if (STARTS(a, n, "DATA") || STARTS(a, n, "BDAT"))
 		return MAILLOG_PHASE_DATA;
 	if (STARTS(a, n, "initial connection"))
 		return MAILLOG_PHASE_CONNECT;
-	if (STARTS(a, n, "EHLO") || STARTS(a, n, "HELO"))
+	if (STARTS(a, n, "EHLO") || STARTS(a, n, "HELO") || STARTS(a, n, "LHLO"))
 		return MAILLOG_PHASE_HELO;
-	if (STARTS(a, n, "pipelined RCPT"))
-		return MAILLOG_PHASE_RCPT;
-	if (STARTS(a, n, "pipelined MAIL"))
-		return MAILLOG_PHASE_MAIL;
 	return MAILLOG_PHASE_NONE;
+}
+
+/*
+ * The peer of a "name [ip]" written at P (up to END): "mx.example.com
+ * [192.0.2.1]", "mx [192.0.2.1]:25", "[192.0.2.1]". False when there is
+ * no "[ip]" before END.
+ */
+static bool exim_name_ip(const char *p, const char *end, struct maillog_reply *out)
+{
+	const char *b = memchr(p, '[', (size_t)(end - p)), *c, *ne;
+
+	if (b == NULL || (c = memchr(b, ']', (size_t)(end - b))) == NULL)
+		return false;
+	for (ne = b; ne > p && ne[-1] == ' '; ne--)
+		continue;
+	if (memchr(p, ' ', (size_t)(ne - p)) != NULL)
+		return false;
+	set_peer(out, p, (size_t)(ne - p), b + 1, (size_t)(c - b - 1));
+	return true;
+}
+
+/* The peer from " H=mx.example.com [192.0.2.1]" in M[0..LEN). */
+static void exim_peer_h(const char *m, size_t len, struct maillog_reply *out)
+{
+	const char *h = STARTS(m, len, "H=") ? m - 1 : FIND(m, len, " H="), *e;
+
+	if (h == NULL)
+		return;
+	h += 3;
+	e = memchr(h, ']', len - (size_t)(h - m));
+	if (e != NULL && exim_name_ip(h, e + 1, out))
+		return;
+	e = memchr(h, ' ', len - (size_t)(h - m));
+	set_peer(out, h, (size_t)((e != NULL ? e : m + len) - h), NULL, 0);
+}
+
+/*
+ * The reply after the ": " that ends command A (as Exim writes it: "RCPT
+ * TO:<b>", "MAIL FROM:<a> SIZE=12", "end of data", "EHLO name"): for an
+ * address the first ": " after its ">", else the first ": ". NULL when
+ * there is none.
+ */
+static const char *exim_after_command(const char *a, size_t n)
+{
+	const char *c = a, *gt;
+
+	if (STARTS(a, n, "pipelined "))
+		c += 10;
+	if ((STARTS(c, n - (size_t)(c - a), "RCPT TO:<") ||
+	    STARTS(c, n - (size_t)(c - a), "MAIL FROM:<")) &&
+	    (gt = memchr(c, '>', n - (size_t)(c - a))) != NULL)
+		c = gt;
+	c = FIND(c, n - (size_t)(c - a), ": ");
+	return c != NULL ? c + 2 : NULL;
+}
+
+/* REPLY[0..N) as the reply: with a code, a malformed one, or none. */
+static bool exim_reply(const char *r, size_t n, bool any_text,
+		       struct maillog_reply *out)
+{
+	if (n == 0)
+		return false;
+	out->reply = r;
+	out->reply_len = n;
+	out->has_code = code_at(r, n);
+	if (!out->has_code) {
+		/* Exim said it was malformed: any text is a finding */
+		if (!any_text && !malformed_code_at(r, n))
+			return false;
+		out->malformed = out->has_code = true;
+	}
+	return true;
 }
 
 /*
  * This server's rejects, when their text starts with a code:
  * "H=(helo) [ip] F=<a> rejected RCPT <b>: 550 5.7.1 text",
- * "... rejected after DATA: 550 ...". Without a code they are no reply.
+ * "... rejected after DATA: 550 ...", "... temporarily rejected ATRN
+ * 'x': 453 ...". Without a code they are no reply.
  */
 static bool exim_local(const char *m, size_t len, struct maillog_reply *out)
 {
 	const char *p = FIND(m, len, " rejected "), *w, *r;
-	size_t n;
+	size_t n, k;
 
 	if (p == NULL)
 		return false;
@@ -710,8 +1004,15 @@ static bool exim_local(const char *m, size_t len, struct maillog_reply *out)
 		out->phase = MAILLOG_PHASE_HELO;
 	else if (STARTS(w, n, "connection"))
 		out->phase = MAILLOG_PHASE_CONNECT;
-	else
-		return false;
+	else {
+		/* another command: ATRN, ETRN, VRFY, EXPN, AUTH, DATA ... */
+		for (k = 0; k < n && w[k] >= 'A' && w[k] <= 'Z'; k++)
+			continue;
+		if (k < 4 || k > 8 || (k < n && w[k] != ' ' && w[k] != ':'))
+			return false;
+		out->phase = tag_is(w, k, "DATA") || tag_is(w, k, "BDAT") ?
+		    MAILLOG_PHASE_DATA : MAILLOG_PHASE_NONE;
+	}
 	for (r = w; (r = FIND(r, n - (size_t)(r - w), ": ")) != NULL; r += 2)
 		if (code_at(r + 2, n - (size_t)(r + 2 - w)))
 			break;
@@ -724,14 +1025,162 @@ static bool exim_local(const char *m, size_t len, struct maillog_reply *out)
 	return true;
 }
 
-static bool exim_line(const char *m, size_t len, struct maillog_reply *out)
+/*
+ * A callout's answer: "... : NAME [IP] : response to "RCPT TO:<b>" was:
+ * 550 ..." (the host written before it, when Exim wrote one; H= on such
+ * a line is the client, not the host called).
+ */
+static bool exim_callout(const char *m, size_t len, const char *p,
+			 struct maillog_reply *out)
 {
-	static const char marker[] = "SMTP error from remote mail server after ";
-	const char *p = FIND(m, len, marker), *a, *r, *h, *e, *b;
+	const char *a = p + 13, *q, *r, *s;
+
+	q = FIND(a, len - (size_t)(a - m), "\" was: ");
+	if (q == NULL)
+		return false;
+	r = q + 7;
+	if (!exim_reply(r, len - (size_t)(r - m), false, out))
+		return false;
+	out->dir = MAILLOG_DIR_REMOTE;
+	out->phase = exim_phase(a, (size_t)(q - a));
+	/* "127.0.0.1 [127.0.0.1] : " right before */
+	if (p - m >= 6 && memcmp(p - 3, " : ", 3) == 0 && p[-4] == ']') {
+		for (s = p - 4; s > m && s[-1] != ' '; s--)
+			continue;	/* s: the "[ip]" */
+		if (s - m >= 2 && s[-1] == ' ') {
+			for (s -= 2; s > m && s[-1] != ' '; s--)
+				continue;	/* s: the name */
+			exim_name_ip(s, p - 3, out);
+		}
+	}
+	return true;
+}
+
+/* "X authenticator failed for H [ip]: 535 ..." (this server's answer to
+ * its client's AUTH) and "X authenticator failed H=mx [ip] 535 ..." (a
+ * peer's answer to this server's AUTH). */
+static bool exim_auth(const char *m, size_t len, const char *p,
+		      struct maillog_reply *out)
+{
+	const char *a = p + 22, *r, *e;
+	size_t n = len - (size_t)(a - m);
+
+	out->phase = MAILLOG_PHASE_NONE;
+	if (STARTS(a, n, "for ")) {
+		for (r = a; (r = FIND(r, n - (size_t)(r - a), ": ")) != NULL;
+		    r += 2)
+			if (code_at(r + 2, n - (size_t)(r + 2 - a)))
+				break;
+		if (r == NULL)
+			return false;
+		out->dir = MAILLOG_DIR_LOCAL;
+		return exim_reply(r + 2, len - (size_t)(r + 2 - m), false, out);
+	}
+	if (!STARTS(a, n, "H="))
+		return false;
+	e = memchr(a, ']', n);
+	if (e == NULL || e + 2 > m + len || e[1] != ' ')
+		return false;
+	out->dir = MAILLOG_DIR_REMOTE;
+	if (!exim_reply(e + 2, len - (size_t)(e + 2 - m), false, out))
+		return false;
+	exim_name_ip(a + 2, e + 1, out);
+	return true;
+}
+
+/* "=> b R=.. T=.. H=mx [ip] ... C="250 2.0.0 Ok"": the peer's success. */
+static bool exim_success(const char *m, size_t len, struct maillog_reply *out)
+{
+	const char *c = FIND(m, len, " C=\""), *r;
 	size_t n;
 
-	if (p == NULL)
+	if (c == NULL || !(STARTS(m, len, "=> ") || FIND(m, (size_t)(c - m),
+	    " => ") != NULL || FIND(m, (size_t)(c - m), " -> ") != NULL))
+		return false;
+	r = c + 4;
+	n = len - (size_t)(r - m);
+	if (n < 2 || r[n - 1] != '"' || !code_at(r, n - 1) || r[0] != '2')
+		return false;
+	out->reply = r;
+	out->reply_len = n - 1;
+	out->has_code = true;
+	out->success = true;
+	out->dir = MAILLOG_DIR_REMOTE;
+	out->phase = MAILLOG_PHASE_EOM;
+	exim_peer_h(m, (size_t)(c - m), out);
+	return true;
+}
+
+static bool exim_line(const char *m, size_t len, unsigned flags,
+		      struct maillog_reply *out)
+{
+	static const char marker[] = "SMTP error from remote mail server after ";
+	const char *p = FIND(m, len, marker), *a, *r, *h;
+	size_t n;
+
+	if (p == NULL) {
+		/* "LMTP error after RCPT TO:<b>: 550 ..." ("PRDR" alike) */
+		if ((p = FIND(m, len, "MTP error after ")) != NULL && p - m >= 1 &&
+		    p[-1] == 'L' && !(p - m >= 2 && p[-2] == '"')) {
+			a = p + 16;
+			r = exim_after_command(a, len - (size_t)(a - m));
+			if (r == NULL || !exim_reply(r, len - (size_t)(r - m),
+			    false, out))
+				return false;
+			out->dir = MAILLOG_DIR_REMOTE;
+			out->phase = exim_phase(a, (size_t)(r - a));
+			exim_peer_h(m, (size_t)(p - m), out);
+			return true;
+		}
+		if ((p = FIND(m, len, "PRDR error after ")) != NULL) {
+			a = p + 17;
+			r = exim_after_command(a, len - (size_t)(a - m));
+			if (r == NULL || !exim_reply(r, len - (size_t)(r - m),
+			    false, out))
+				return false;
+			out->dir = MAILLOG_DIR_REMOTE;
+			out->phase = exim_phase(a, (size_t)(r - a));
+			exim_peer_h(m, (size_t)(p - m), out);
+			return true;
+		}
+		/* "Malformed SMTP reply in response to end of data: TEXT" */
+		if ((p = FIND(m, len, "Malformed SMTP reply in response to ")) !=
+		    NULL) {
+			a = p + 36;
+			r = exim_after_command(a, len - (size_t)(a - m));
+			if (r == NULL || !exim_reply(r, len - (size_t)(r - m),
+			    true, out))
+				return false;
+			out->dir = MAILLOG_DIR_REMOTE;
+			out->phase = exim_phase(a, (size_t)(r - a));
+			exim_peer_h(m, (size_t)(p - m), out);
+			return true;
+		}
+		/* "Remote host closed connection in response to X (EHLO
+		 * response was: 550 ...)" */
+		if ((p = FIND(m, len, "(EHLO response was: ")) != NULL) {
+			r = p + 20;
+			n = len - (size_t)(r - m);
+			if (n == 0 || r[n - 1] != ')' ||
+			    !exim_reply(r, n - 1, false, out))
+				return false;
+			out->dir = MAILLOG_DIR_REMOTE;
+			out->phase = MAILLOG_PHASE_HELO;
+			exim_peer_h(m, (size_t)(p - m), out);
+			return true;
+		}
+		if ((p = FIND(m, len, "response to \"")) != NULL)
+			return exim_callout(m, len, p, out);
+		if ((p = FIND(m, len, " authenticator failed ")) != NULL)
+			return exim_auth(m, len, p, out);
+		if ((flags & MAILLOG_WANT_SUCCESS) && exim_success(m, len, out))
+			return true;
 		return exim_local(m, len, out);
+	}
+	/* A copy of a delivery line's message written by an event action
+	 * (${logwrite:... "$message"}...): the delivery line counted it */
+	if (p > m && (p[-1] == '"' || p[-1] == '\''))
+		return false;
 	a = p + sizeof(marker) - 1;
 	n = len - (size_t)(a - m);
 	/* the reply follows the first ": " that a code follows */
@@ -747,49 +1196,24 @@ static bool exim_line(const char *m, size_t len, struct maillog_reply *out)
 	out->dir = MAILLOG_DIR_REMOTE;
 	/* Exim up to 4.7x: "...: host NAME [IP]: 550 ..." inside the text */
 	h = FIND(a, (size_t)(r - a), ": host ");
-	if (h != NULL) {
-		const char *name = h + 7, *b2 = memchr(name, '[', (size_t)(r - name));
-		const char *c2 = b2 != NULL ? memchr(b2, ']', (size_t)(r - b2)) : NULL;
-
-		if (b2 != NULL && c2 != NULL) {
-			const char *ne = b2;
-
-			while (ne > name && ne[-1] == ' ')
-				ne--;
-			set_peer(out, name, (size_t)(ne - name), b2 + 1,
-			    (size_t)(c2 - b2 - 1));
-			out->phase = exim_phase(a, (size_t)(h - a));
-			return true;
-		}
+	if (h != NULL && exim_name_ip(h + 7, r, out)) {
+		out->phase = exim_phase(a, (size_t)(h - a));
+		return true;
 	}
 	/* " H=mx.example.com [192.0.2.1]" (also "H=mx [ip]:port") */
-	h = FIND(m, (size_t)(p - m), " H=");
-	if (h != NULL) {
-		h += 3;
-		e = p;
-		b = memchr(h, '[', (size_t)(e - h));
-		if (b != NULL) {
-			const char *c = memchr(b, ']', (size_t)(e - b));
-			const char *ne = b;
-
-			while (ne > h && ne[-1] == ' ')
-				ne--;
-			if (c != NULL)
-				set_peer(out, h, (size_t)(ne - h), b + 1,
-				    (size_t)(c - b - 1));
-		} else {
-			const char *sp = memchr(h, ' ', (size_t)(e - h));
-
-			set_peer(out, h, (size_t)((sp != NULL ? sp : e) - h),
-			    NULL, 0);
-		}
-	}
+	exim_peer_h(m, (size_t)(p - m), out);
 	return true;
 }
 
 /* ---- the entry point ---------------------------------------------------- */
 
 bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out)
+{
+	return maillog_parse_line_with(line, len, 0, out);
+}
+
+bool maillog_parse_line_with(const char *line, size_t len, unsigned flags,
+			 struct maillog_reply *out)
 {
 	struct header h;
 	bool ok;
@@ -801,22 +1225,25 @@ bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out)
 	out->dir = MAILLOG_DIR_LOCAL;
 	out->stamp = h.stamp;
 	out->stamp_len = h.stamp_len;
+	out->line = line;
+	out->line_len = len;
+	out->proc = h.proc;
+	out->proc_len = h.proc_len;
 	if (h.exim_native) {
 		out->source = MAILLOG_SRC_EXIM;
-		return exim_line(h.msg, h.msg_len, out);
-	}
-	switch (classify_tag(h.tag, h.tag_len)) {
+		ok = exim_line(h.msg, h.msg_len, flags, out);
+	} else switch (classify_tag(h.tag, h.tag_len)) {
 	case TAG_POSTFIX_SMTPD:
 		out->source = MAILLOG_SRC_POSTFIX_SMTPD;
-		ok = postfix_reject(h.msg, h.msg_len, false, out);
+		ok = postfix_reject(h.msg, h.msg_len, false, flags, out);
 		break;
 	case TAG_POSTFIX_CLEANUP:
 		out->source = MAILLOG_SRC_POSTFIX_CLEANUP;
-		ok = postfix_reject(h.msg, h.msg_len, true, out);
+		ok = postfix_reject(h.msg, h.msg_len, true, flags, out);
 		break;
 	case TAG_POSTFIX_SMTP:
 		out->source = MAILLOG_SRC_POSTFIX_SMTP;
-		ok = postfix_smtp(h.msg, h.msg_len, out);
+		ok = postfix_smtp(h.msg, h.msg_len, flags, out);
 		break;
 	case TAG_SENDMAIL:
 		out->source = MAILLOG_SRC_SENDMAIL;
@@ -824,7 +1251,7 @@ bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out)
 		break;
 	case TAG_EXIM:
 		out->source = MAILLOG_SRC_EXIM;
-		ok = exim_line(h.msg, h.msg_len, out);
+		ok = exim_line(h.msg, h.msg_len, flags, out);
 		break;
 	default:
 		ok = false;
@@ -957,19 +1384,40 @@ uint64_t maillog_time_key(const char *p, size_t len, int default_year)
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	int mo, d;
 
-	if (len >= 15 && p[3] == ' ' && p[9] == ':') {
+	size_t t = classic_time_at(p, len);
+
+	if (t > 0 && len >= t + 8 && p[t + 2] == ':') {
 		for (mo = 0; mo < 12; mo++)
 			if (memcmp(p, months + 3 * mo, 3) == 0)
 				break;
-		d = p[4] == ' ' ? num(p + 5, 1) : num(p + 4, 2);
-		return key(default_year, mo + 1, d, num(p + 7, 2),
-		    num(p + 10, 2), num(p + 13, 2));
+		d = p[4] == ' ' ? num(p + 5, 1) : t == 6 ? num(p + 4, 1) :
+		    num(p + 4, 2);
+		return key(default_year, mo + 1, d, num(p + t, 2),
+		    num(p + t + 3, 2), num(p + t + 6, 2));
 	}
 	if (len >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == 'T' ||
 	    p[10] == ' ') && p[13] == ':' && p[16] == ':')
 		return key(num(p, 4), num(p + 5, 2), num(p + 8, 2),
 		    num(p + 11, 2), num(p + 14, 2), num(p + 17, 2));
 	return 0;
+}
+
+int64_t maillog_time_seconds(uint64_t k)
+{
+	int64_t s = (int64_t)(k % 100), mi = (int64_t)(k / 100 % 100),
+	    h = (int64_t)(k / 10000 % 100), d = (int64_t)(k / 1000000 % 100),
+	    m = (int64_t)(k / 100000000 % 100), y = (int64_t)(k / 10000000000ULL);
+	int64_t era, yoe, doy, doe;
+
+	if (k == 0)
+		return 0;
+	/* days from civil (H. Hinnant's algorithm) */
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return ((era * 146097 + doe - 719468) * 24 + h) * 3600 + mi * 60 + s;
 }
 
 uint64_t maillog_time_arg(const char *a, bool end)

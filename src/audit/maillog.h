@@ -51,6 +51,22 @@ enum maillog_source {
 	MAILLOG_SRC__COUNT
 };
 
+/*
+ * A Postfix reply filter line (smtpd_reject_filter_maps, Postfix 3.11:
+ * "QUEUEID: reply filter in: REPLY" then "... out: REPLY"; the
+ * documentation writes "reject filter"): the reply before and after the
+ * filter. The reply sent is OUT; IN repeats the reject line just logged.
+ */
+enum maillog_filter {
+	MAILLOG_FILTER_NONE,
+	MAILLOG_FILTER_IN,
+	MAILLOG_FILTER_OUT
+};
+
+/* maillog_parse_line_with() flags. */
+#define MAILLOG_WANT_SUCCESS 0x1	/* also 2xx success replies (status=sent,
+				 * Exim C="250 ...", proxy-accept) */
+
 /* Longest peer name kept ("name[ip]"); longer ones are cut. */
 #define MAILLOG_PEER_MAX 160
 /* Longest reply put together from parts of a line. */
@@ -63,6 +79,15 @@ struct maillog_reply {
 	const char *reply;	/* view into the line */
 	size_t reply_len;
 	bool has_code;		/* the reply starts with its basic code */
+	bool malformed;		/* ... or with a code that is none: "9999",
+				 * "55", "55O" (has_code is then true too) */
+	bool success;		/* a 2xx success reply (MAILLOG_WANT_SUCCESS) */
+	enum maillog_filter filter;
+	const char *line;	/* the whole line, view */
+	size_t line_len;
+	const char *proc;	/* "host prog[pid]" of a syslog line, view
+				 * (len 0: none): which process wrote it */
+	size_t proc_len;
 	char peer[MAILLOG_PEER_MAX];	/* remote: "mx.example.com[192.0.2.1]" */
 	char built[MAILLOG_BUILT_MAX];	/* a reply put together from two
 					 * fields (sendmail's dsn= and stat=);
@@ -73,6 +98,9 @@ struct maillog_reply {
 
 /* Returns true and fills *OUT when LINE[0..LEN) records a reply. */
 bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out);
+/* The same, with LOG_WANT_* FLAGS. */
+bool maillog_parse_line_with(const char *line, size_t len, unsigned flags,
+			 struct maillog_reply *out);
 
 /* "CONNECT", "HELO", ..., "END-OF-MESSAGE"; "-" for none. */
 const char *maillog_phase_name(enum maillog_phase p);
@@ -93,11 +121,15 @@ size_t maillog_reply_wire(const char *reply, size_t len, char *buf, size_t size)
 /*
  * A timestamp as a sortable number YYYYMMDDhhmmss. Classic syslog lines
  * carry no year: DEFAULT_YEAR is used. Returns 0 when STAMP is none of
- * the forms this module knows (classic syslog "Dec  1 19:57:01",
- * RFC 3339 "2026-12-01T19:57:01.123+01:00" taken as written, Exim's
- * "2026-12-01 19:57:01").
+ * the forms this module knows (classic syslog "Dec  1 19:57:01" or
+ * "Dec 1 19:57:01", RFC 3339 "2026-12-01T19:57:01.123+01:00" taken as
+ * written, Exim's "2026-12-01 19:57:01[.123]").
  */
 uint64_t maillog_time_key(const char *stamp, size_t len, int default_year);
+
+/* A time key as seconds since 1970-01-01 00:00:00 (the stamp's own
+ * zone, taken as UTC); 0 for key 0. */
+int64_t maillog_time_seconds(uint64_t key);
 
 /*
  * Parse a --since/--until argument: "YYYY-MM-DD", "YYYY-MM-DD hh:mm",

@@ -187,6 +187,13 @@ json_uint(struct json_writer *w, unsigned long long v)
 }
 
 void
+json_int(struct json_writer *w, long long v)
+{
+	json_separate(w);
+	fprintf(w->fp, "%lld", v);
+}
+
+void
 json_bool(struct json_writer *w, bool v)
 {
 	json_separate(w);

@@ -53,6 +53,7 @@ void json_key(struct json_writer *w, const char *key);
 void json_string(struct json_writer *w, const char *s, size_t len);
 void json_cstring(struct json_writer *w, const char *s);	/* NULL: null */
 void json_uint(struct json_writer *w, unsigned long long v);
+void json_int(struct json_writer *w, long long v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 

@@ -99,6 +99,20 @@ golden mixed.txt "sendmail.log exim.log: text report"
 audit --json sendmail.log exim.log
 golden mixed.json "sendmail.log exim.log: JSON report"
 
+# The forms issue 14 added: Postfix reply filter (3.11), proxy-reject, one-blank
+# day, <PRI>, ISO rsyslog header, malformed codes, Exim AUTH, callout with the
+# host called, millisecond stamps, success replies (counted with --success).
+audit forms.log
+is "$rc" 1 "forms.log: exit 1"
+golden forms.txt "forms.log: text report"
+audit --format prometheus forms.log
+golden forms.prom "forms.log: Prometheus metrics"
+audit --json --success forms.log
+is "$(json_get success)" 2 "forms.log --success: two 250 replies counted"
+is "$(json_get filter_changed)" 1 "forms.log: one reply changed by the reply filter"
+is "$(json_get malformed_codes.0.reply)" "9999 what" "forms.log: a malformed code with its reply"
+like "$(json_get malformed_codes.0.line)" "said: 9999 what" "forms.log: ... and its line"
+
 # ---- gzip, standard input -------------------------------------------------
 gzip -c "$data/postfix.log" >"$tmp/postfix.log.gz"
 audit postfix.log
@@ -169,8 +183,14 @@ audit --json --since 2026-12-02 sendmail.log exim.log
 is "$(json_get replies)" 6 "--since a date: RFC 3339-less sendmail and Exim stamps compared"
 audit --json --until 2026-12-02 sendmail.log exim.log
 is "$(json_get replies)" 4 "--until a date: to the end of that day"
-audit --json --top 1 postfix.log
-is "$(json_get examples.enhanced-class-mismatch.1)" null "--top 1: one example per id"
+audit --top 1 postfix.log
+is "$(printf '%s\n' "$out" | grep -c '^      550 4\.')" 1 "--top 1: one example per id in the text report"
+audit --json --top 0 postfix.log
+is "$(json_get peers.0)" null "--top 0: no peer in the JSON top list"
+is "$(json_get examples.enhanced-class-mismatch.1.reply)" "550 4.2.2 Mailbox full" \
+    "--json: every kept example (what --merge needs), whatever --top says"
+is "$(json_get peer_table.0.peer)" "mx.peer.example[198.51.100.80]" \
+    "--json: the whole peer table with error bounds"
 
 # ---- exit statuses ----------------------------------------------------------
 # ---- default MTA behaviour is not reported as wrong (issue #9) -------------

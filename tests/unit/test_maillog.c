@@ -30,6 +30,7 @@
 struct corpus_case {
 	unsigned lineno;
 	bool reply;
+	bool success;		/* recognized only with MAILLOG_WANT_SUCCESS */
 	char *dir, *phase, *peer, *text, *line;
 };
 
@@ -85,6 +86,8 @@ static void load_corpus(void)
 		flen[5] = len - (size_t)(fld[5] - buf);
 		cases[ncases].lineno = lineno;
 		cases[ncases].reply = flen[0] == 5 && memcmp(fld[0], "reply", 5) == 0;
+		cases[ncases].success = flen[0] == 7 &&
+		    memcmp(fld[0], "success", 7) == 0;
 		cases[ncases].dir = dup_field(fld[1], flen[1]);
 		cases[ncases].phase = dup_field(fld[2], flen[2]);
 		cases[ncases].peer = dup_field(fld[3], flen[3]);
@@ -101,7 +104,17 @@ START_TEST(corpus_line)
 	struct maillog_reply r;
 	bool got = maillog_parse_line(c->line, strlen(c->line), &r);
 
-	if (!c->reply) {
+	if (c->success) {
+		ck_assert_msg(!got, "%s:%u: a success reply, recognized without "
+			      "MAILLOG_WANT_SUCCESS", corpus_path, c->lineno);
+		got = maillog_parse_line_with(c->line, strlen(c->line),
+		    MAILLOG_WANT_SUCCESS, &r);
+		ck_assert_msg(got && r.success, "%s:%u: not recognized as a "
+			      "success", corpus_path, c->lineno);
+	} else if (got && r.success)
+		ck_abort_msg("%s:%u: success flag on a reply", corpus_path,
+			     c->lineno);
+	if (!c->reply && !c->success) {
 		ck_assert_msg(!got, "%s:%u: must not be recognized, got reply "
 			      "\"%.*s\"", corpus_path, c->lineno,
 			      (int)(got ? r.reply_len : 0), got ? r.reply : "");
@@ -121,10 +134,11 @@ START_TEST(corpus_line)
 	ck_assert_msg(strcmp(r.peer[0] ? r.peer : "-", c->peer) == 0,
 		      "%s:%u: peer '%s', want '%s'", corpus_path, c->lineno,
 		      r.peer, c->peer);
-	/* the has_code flag agrees with the reply */
-	ck_assert_int_eq(r.has_code, r.reply_len >= 3 && r.reply[0] >= '0' &&
-			 r.reply[0] <= '9' && r.reply[1] >= '0' && r.reply[1] <= '9' &&
-			 r.reply[2] >= '0' && r.reply[2] <= '9');
+	/* the has_code flag agrees with the reply; a malformed code counts */
+	ck_assert_int_eq(r.has_code, r.malformed || (r.reply_len >= 3 &&
+			 r.reply[0] >= '0' && r.reply[0] <= '9' && r.reply[1] >= '0' &&
+			 r.reply[1] <= '9' && r.reply[2] >= '0' && r.reply[2] <= '9'));
+	ck_assert(!r.malformed || r.has_code);
 }
 END_TEST
 
@@ -200,6 +214,8 @@ static const struct time_row time_rows[] = {
 	{ "2026-12-01T19:57:01.123456+01:00", 20261201195701ULL },
 	{ "2026-12-01T19:57:01+0100", 20261201195701ULL },
 	{ "2026-12-03 08:15:01", 20261203081501ULL },
+	{ "2025-07-30 18:51:05.712", 20250730185105ULL },
+	{ "Mar 7 02:09:33", 20260307020933ULL },
 	{ "Foo  1 19:57:01", 0 },
 	{ "2026-13-01T00:00:00", 0 },
 	{ "", 0 },
@@ -421,7 +437,7 @@ START_TEST(stats_peers_bounded)
 			 "4Q1: host mx%d.example[192.0.2.1] said: 557 5.7.1 no "
 			 "(in reply to RCPT TO command)", peer);
 		ck_assert(maillog_parse_line(line, strlen(line), &r));
-		stats_add(st, &r);
+		stats_add(st, &r, 0);
 	}
 	ck_assert_uint_eq(st->npeers, STATS_PEERS_MAX);
 	n = stats_top_peers(st, top, 3);
@@ -451,7 +467,7 @@ START_TEST(stats_without_code)
 	stats_init(st, false);
 	ck_assert(maillog_parse_line(line, strlen(line), &r));
 	ck_assert(!r.has_code);
-	stats_add(st, &r);
+	stats_add(st, &r, 0);
 	ck_assert_uint_eq(st->no_code, 1);
 	ck_assert_uint_eq(st->diag[SR_D_ENHANCED_LEADING_ZERO], 1);
 	/* nothing said about a code the log does not show */
@@ -467,9 +483,147 @@ START_TEST(stats_without_code)
 }
 END_TEST
 
+START_TEST(seconds)
+{
+	ck_assert_int_eq(maillog_time_seconds(19700101000000ULL), 0);
+	ck_assert_int_eq(maillog_time_seconds(20261201000000ULL), 1796083200);
+	ck_assert_int_eq(maillog_time_seconds(20240229235959ULL), 1709251199);
+	ck_assert_int_eq(maillog_time_seconds(0), 0);
+}
+END_TEST
+
+/* The timeline: totals kept through widening, a year in weekly-ish bars,
+ * times before the first one, fitting for display. */
+START_TEST(timeline)
+{
+	struct stats_timeline *tl = calloc(1, sizeof(*tl));
+	unsigned long long sum = 0;
+	int64_t t0 = maillog_time_seconds(20260101000000ULL), t;
+	uint32_t i;
+	int k;
+
+	ck_assert_ptr_nonnull(tl);
+	for (t = t0; t < t0 + 365 * 86400; t += 3600)
+		stats_timeline_add(tl, t, STATS_CLASS_5XX, 1);
+	stats_timeline_add(tl, t0 - 40 * 86400, STATS_CLASS_4XX, 7);
+	ck_assert_uint_le(tl->n, STATS_TL_BUCKETS);
+	ck_assert_uint_ge(tl->step, 86400);
+	for (i = 0; i < tl->n; i++)
+		for (k = 0; k < STATS_CLASS__COUNT; k++)
+			sum += tl->c[i][k];
+	ck_assert_uint_eq(sum, 365 * 24 + 7);
+	ck_assert_uint_eq(tl->c[0][STATS_CLASS_4XX], 7);
+	ck_assert_int_le(tl->origin, t0 - 40 * 86400);
+	stats_timeline_fit(tl, 60);
+	ck_assert_uint_le(tl->n, 60);
+	for (sum = 0, i = 0; i < tl->n; i++)
+		sum += tl->c[i][STATS_CLASS_5XX];
+	ck_assert_uint_eq(sum, 365 * 24);
+	free(tl);
+}
+END_TEST
+
+static void feed_line(struct stats *st, const char *line,
+		      unsigned long long lineno)
+{
+	struct maillog_reply r;
+
+	ck_assert_msg(maillog_parse_line(line, strlen(line), &r), "%s", line);
+	stats_feed(st, &r, 0, lineno);
+}
+
+/* A Postfix reply filter: the reject it repeats taken back, the reply
+ * sent counted with the reject's phase; a reject of another process and
+ * one too far back stay. */
+START_TEST(filter_takes_back)
+{
+	struct stats *st = malloc(sizeof(*st));
+
+	ck_assert_ptr_nonnull(st);
+	stats_init(st, false);
+	feed_line(st, "Dec  7 09:00:02 mx postfix/smtpd[7]: NOQUEUE: reject: RCPT "
+		  "from c[192.0.2.7]: 557 5.7.1 <o@x>: Recipient address rejected: "
+		  "dup; from=<a@b> to=<o@x> proto=ESMTP helo=<c>", 1);
+	feed_line(st, "Dec  7 09:00:02 mx postfix/smtpd[8]: NOQUEUE: reject: RCPT "
+		  "from c[192.0.2.8]: 557 5.7.1 <o@x>: Recipient address rejected: "
+		  "dup; from=<a@b> to=<o@x> proto=ESMTP helo=<c>", 2);
+	ck_assert_uint_eq(st->nonstandard[557], 2);
+	feed_line(st, "Dec  7 09:00:02 mx postfix/smtpd[7]: NOQUEUE: reply filter "
+		  "in: 557 5.7.1 <o@x>: Recipient address rejected: dup", 3);
+	ck_assert_uint_eq(st->replies, 1);
+	ck_assert_uint_eq(st->nonstandard[557], 1);
+	ck_assert_uint_eq(st->ex[SR_D_CODE_NONSTANDARD][0].count, 1);
+	feed_line(st, "Dec  7 09:00:02 mx postfix/smtpd[7]: NOQUEUE: reply filter "
+		  "out: 550 5.7.1 <o@x>: Recipient address rejected: dup", 4);
+	ck_assert_uint_eq(st->replies, 2);
+	ck_assert_uint_eq(st->by_code[550], 1);
+	ck_assert_uint_eq(st->by_code[557], 1);
+	ck_assert_uint_eq(st->by_phase[MAILLOG_PHASE_RCPT], 2);
+	ck_assert_uint_eq(st->filter_changed, 1);
+	/* too far back: the reject stays, the "out" is counted, no phase */
+	feed_line(st, "Dec  7 09:00:03 mx postfix/smtpd[9]: NOQUEUE: reject: RCPT "
+		  "from c[192.0.2.9]: 572 nope; proto=ESMTP", 10);
+	feed_line(st, "Dec  7 09:00:09 mx postfix/smtpd[9]: NOQUEUE: reply filter "
+		  "in: 572 nope", 10 + STATS_TAKEBACK_LINES + 1);
+	feed_line(st, "Dec  7 09:00:09 mx postfix/smtpd[9]: NOQUEUE: reply filter "
+		  "out: 550 5.7.1 nope", 10 + STATS_TAKEBACK_LINES + 2);
+	ck_assert_uint_eq(st->replies, 4);
+	ck_assert_uint_eq(st->by_phase[MAILLOG_PHASE_NONE], 1);
+	ck_assert_uint_eq(st->filter_changed, 2);
+	free(st);
+}
+END_TEST
+
+/* Merging full Space-Saving tables: every peer within its bound. */
+START_TEST(merge_peers_bounded)
+{
+	struct stats *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	static unsigned truth[3000];
+	struct maillog_reply r;
+	char line[256];
+	size_t i;
+	int k;
+
+	ck_assert(a != NULL && b != NULL);
+	stats_init(a, false);
+	stats_init(b, false);
+	memset(truth, 0, sizeof(truth));
+	for (k = 0; k < 12000; k++) {
+		int peer = k % 4 == 0 ? k % 5 : (k * 7919) % 3000;
+
+		truth[peer]++;
+		snprintf(line, sizeof(line), "Dec  1 06:30:01 mx postfix/smtp[1]: "
+			 "4Q1: host mx%d.example[192.0.2.1] said: 557 5.7.1 no "
+			 "(in reply to RCPT TO command)", peer);
+		ck_assert(maillog_parse_line(line, strlen(line), &r));
+		stats_add(k < 6000 ? a : b, &r, 0);
+	}
+	stats_merge(a, b);
+	ck_assert_uint_eq(a->npeers, STATS_PEERS_MAX);
+	ck_assert_uint_eq(a->replies, 12000);
+	for (i = 0; i < a->npeers; i++) {
+		int peer = atoi(a->peers[i].name + 2);
+
+		ck_assert_uint_ge(a->peers[i].bad, truth[peer]);
+		ck_assert_uint_le(a->peers[i].bad - a->peers[i].err, truth[peer]);
+	}
+	for (k = 0; k < 5; k++) {	/* the heavy ones are there */
+		char name[64];
+
+		snprintf(name, sizeof(name), "mx%d.example[192.0.2.1]", k);
+		for (i = 0; i < a->npeers; i++)
+			if (strcmp(a->peers[i].name, name) == 0)
+				break;
+		ck_assert_msg(i < a->npeers, "%s lost", name);
+	}
+	free(a);
+	free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
-	Suite *s = suite_create("maillog");
+	Suite *s = suite_create("logline");
 	TCase *tc = tcase_create("corpus");
 
 	tcase_add_loop_test(tc, corpus_line, 0, (int)ncases);
@@ -489,6 +643,10 @@ static Suite *suite(void)
 	tc = tcase_create("stats");
 	tcase_add_test(tc, stats_peers_bounded);
 	tcase_add_test(tc, stats_without_code);
+	tcase_add_test(tc, seconds);
+	tcase_add_test(tc, timeline);
+	tcase_add_test(tc, filter_takes_back);
+	tcase_add_test(tc, merge_peers_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

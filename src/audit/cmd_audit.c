@@ -559,6 +559,8 @@ static void json_extra(struct json_writer *w, const struct audit_run *run)
 	for (i = 0; i < st->nseries; i++) {
 		const struct stats_series *se = &st->series[i];
 
+		if (se->count == 0)	/* all taken back by a reply filter */
+			continue;
 		json_begin_object(w);
 		json_key(w, "direction");
 		json_cstring(w, maillog_direction_name((enum maillog_direction)se->dir));

@@ -73,6 +73,8 @@ int report_prom_write(FILE *fp, const struct report *rep)
 	for (i = 0; i < st->nseries; i++) {
 		const struct stats_series *s = &st->series[i];
 
+		if (s->count == 0)	/* all taken back by a reply filter */
+			continue;
 		fputs("smtpreply_audit_replies_total{direction=\"", fp);
 		label_value(fp, maillog_direction_name((enum maillog_direction)s->dir));
 		fputs("\",phase=\"", fp);

@@ -546,6 +546,22 @@ static void load_log(struct loader *ld, const config_setting_t *root)
 	}
 }
 
+/* An integer setting NAME from LO to HI into *DST. */
+static void load_uint(struct loader *ld, const config_setting_t *root,
+		      const char *name, unsigned lo, unsigned hi, unsigned *dst)
+{
+	const config_setting_t *s = config_setting_get_member(root, name);
+	long long v;
+
+	if (s == NULL || !want_int(ld, s, "", name, &v))
+		return;
+	if (v < lo || v > hi) {
+		errorf(ld, s, "'%s' must be from %u to %u", name, lo, hi);
+		return;
+	}
+	*dst = (unsigned)v;
+}
+
 static void load_on_error(struct loader *ld, const config_setting_t *root)
 {
 	const config_setting_t *s = config_setting_get_member(root, "on_error");
@@ -1081,6 +1097,8 @@ static struct conf *conf_new(struct loader *ld, const char *path)
 	cfg->log_level = LOG_INFO;
 	cfg->on_error = CONF_ON_ERROR_TEMPFAIL;
 	cfg->audit_mta_rejects = true;
+	cfg->max_sessions = CONF_DEFAULT_MAX_SESSIONS;
+	cfg->session_timeout = CONF_DEFAULT_SESSION_TIMEOUT;
 	cfg->socket = strdup(CONF_DEFAULT_SOCKET);
 	cfg->pidfile = strdup(CONF_DEFAULT_PIDFILE);
 	if (path != NULL)
@@ -1150,7 +1168,7 @@ static void load_filter(struct loader *ld, const config_setting_t *root)
 static const char *const top_known[] = {
 	"socket", "user", "group", "socket_mode", "pidfile", "log", "on_error",
 	"audit_mta_rejects", "normalize", "replies", "rules", "metrics",
-	"milters", "filter", NULL
+	"milters", "filter", "max_sessions", "session_timeout", NULL
 };
 
 int conf_load(const char *path, struct conf **out,
@@ -1197,6 +1215,10 @@ int conf_load(const char *path, struct conf **out,
 		load_on_error(&ld, root);
 		load_bool(&ld, root, "audit_mta_rejects", "audit_mta_rejects",
 			  &ld.cfg->audit_mta_rejects);
+		load_uint(&ld, root, "max_sessions", 1, CONF_MAX_MAX_SESSIONS,
+			  &ld.cfg->max_sessions);
+		load_uint(&ld, root, "session_timeout", 10,
+			  CONF_MAX_SESSION_TIMEOUT, &ld.cfg->session_timeout);
 		/* The policy first: every reply is normalized under it. */
 		load_normalize(&ld, root);
 	}

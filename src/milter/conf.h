@@ -50,6 +50,17 @@
  */
 #define CONF_MAX_BYTES	(16 << 20)
 
+/*
+ * Sessions: at most 1000 MTA connections at once (each is a thread and a
+ * descriptor; Postfix runs 100 smtpd processes by default), and a
+ * connection silent for 600 s is closed: twice Postfix's smtpd_timeout
+ * and RFC 5321's five-minute server timeout, far below libmilter's 7210 s.
+ */
+#define CONF_DEFAULT_MAX_SESSIONS	1000
+#define CONF_MAX_MAX_SESSIONS		100000
+#define CONF_DEFAULT_SESSION_TIMEOUT	600
+#define CONF_MAX_SESSION_TIMEOUT	86400
+
 enum conf_on_error {
 	CONF_ON_ERROR_TEMPFAIL,
 	CONF_ON_ERROR_ACCEPT
@@ -69,6 +80,8 @@ struct conf {
 	int log_level;			/* syslog LOG_INFO ... */
 	enum conf_on_error on_error;
 	bool audit_mta_rejects;
+	unsigned max_sessions;		/* MTA connections served at once */
+	unsigned session_timeout;	/* seconds a connection may be silent */
 	bool utf8;
 	bool accept_missing_code;	/* normalize.accept_missing_code: a
 					 * reply written without its basic code

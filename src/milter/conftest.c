@@ -102,6 +102,8 @@ void conftest_print(FILE *out, const struct conf *cfg, const char *socket,
 	    cfg->on_error == CONF_ON_ERROR_ACCEPT ? "accept" : "tempfail",
 	    cfg->audit_mta_rejects ? "yes" : "no", cfg->utf8 ? "yes" : "no",
 	    cfg->accept_missing_code ? ", accept_missing_code yes" : "");
+	fprintf(out, "sessions: at most %u at once, closed after %u s of "
+	    "silence\n", cfg->max_sessions, cfg->session_timeout);
 	if (cfg->filter.socket != NULL)
 		fprintf(out, "reply filter: socket %s, maps reject and reply, "
 		    "max_connections %u\n", cfg->filter.socket,

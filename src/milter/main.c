@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -39,10 +40,14 @@
 #include "conftest.h"
 #include "filterserver.h"
 #include "log.h"
+#include "daemon.h"
+#include "fdguard.h"
+#include "listener.h"
 #include "metrics_http.h"
 #include "milter.h"
 #include "notify.h"
 #include "pidfile.h"
+#include "reloader.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -475,21 +480,37 @@ static bool same_string(const char *a, const char *b)
 	    (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-static void reload(struct milter_shared *sh, const char *path,
-		   const char *socket, int debug)
+/* What the reload thread needs. */
+struct reload_ctx {
+	struct milter_shared *sh;
+	const char *path;
+	const char *socket;
+	int debug;
+};
+
+/* One reload, on the reload thread (reloader.h); MERGED requests led to it. */
+static void reload(void *arg, unsigned long merged)
 {
+	const struct reload_ctx *rc = arg;
+	struct milter_shared *sh = rc->sh;
 	struct conf *cfg, *cur;
 
-	if (path == NULL) {
+	if (rc->path == NULL) {
 		log_msg(LOG_INFO, "reload: no configuration file, nothing to "
 		    "reload (built-in defaults)");
 		return;
 	}
-	log_msg(LOG_INFO, "reload: reading %s", path);
-	if ((cfg = load(path, false)) == NULL) {
+	(void)notify_send("RELOADING=1");
+	if (merged > 1)
+		log_msg(LOG_INFO, "reload: reading %s (%lu requests merged)",
+		    rc->path, merged);
+	else
+		log_msg(LOG_INFO, "reload: reading %s", rc->path);
+	if ((cfg = load(rc->path, false)) == NULL) {
 		log_msg(LOG_ERR, "reload: %s has errors; keeping the running "
-		    "configuration", path);
+		    "configuration", rc->path);
 		counters_reload(&sh->counters, false);
+		(void)notify_send("READY=1");
 		return;
 	}
 	cur = milter_conf_get(sh);
@@ -499,16 +520,58 @@ static void reload(struct milter_shared *sh, const char *path,
 	    !same_string(cur->pidfile, cfg->pidfile) ||
 	    cur->socket_mode_set != cfg->socket_mode_set ||
 	    cur->socket_mode != cfg->socket_mode ||
-	    !same_string(cur->metrics, cfg->metrics))
+	    !same_string(cur->metrics, cfg->metrics) ||
+	    cur->session_timeout != cfg->session_timeout)
 		log_msg(LOG_WARNING, "reload: socket, socket_mode, user, group, "
-		    "pidfile and metrics take effect at the next start only");
+		    "pidfile, metrics and session_timeout take effect at the "
+		    "next start only");
 	filterserver_check_reload(cur, cfg);
 	conf_unref(cur);
-	log_reconfigure(cfg->log_facility, debug > 0 ? LOG_DEBUG :
+	log_reconfigure(cfg->log_facility, rc->debug > 0 ? LOG_DEBUG :
 	    cfg->log_level);
-	log_config(cfg, socket, "reloaded");
+	log_config(cfg, rc->socket, "reloaded");
 	milter_conf_swap(sh, cfg);
 	counters_reload(&sh->counters, true);
+	(void)notify_send("READY=1");
+}
+
+/*
+ * Let the sessions in flight end, at most SECONDS, before libmilter is
+ * stopped: Debian's libmilter (built with its workers pool) serves no
+ * session once smfi_stop() has been called, so the drain comes first.
+ * Meanwhile new MTA connections are closed at negotiation (the MTA
+ * applies its default action for them). A second SIGTERM or SIGINT ends
+ * the wait at once.
+ */
+static void drain_sessions(struct milter_shared *sh, int seconds)
+{
+	struct timespec t0, now;
+	unsigned n;
+
+	atomic_store(&sh->draining, true);
+	n = atomic_load(&sh->active);
+	if (n == 0)
+		return;
+	log_msg(LOG_INFO, "stopping: no new sessions; waiting up to %d s for "
+	    "%u session%s in flight", seconds, n, n == 1 ? "" : "s");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (atomic_load(&sh->active) > 0) {
+		struct pollfd p = { sig_pipe[0], POLLIN, 0 };
+		unsigned char b;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= seconds)
+			break;
+		if (poll(&p, 1, 20) == 1 && read(sig_pipe[0], &b, 1) == 1 &&
+		    (b == SIGTERM || b == SIGINT)) {
+			log_msg(LOG_INFO, "stopping: second signal %d, not "
+			    "waiting any longer", b);
+			break;
+		}
+	}
+	if ((n = atomic_load(&sh->active)) > 0)
+		log_msg(LOG_WARNING, "stopping: %u session%s still open %s cut",
+		    n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
 }
 
 /* Wait for the milter thread, at most SECONDS; true when it ended. */
@@ -621,12 +684,14 @@ static int test_config(struct startup *st)
 }
 
 /*
- * The main thread while libmilter serves: reload on SIGHUP, log the
- * counters on SIGUSR1, stop libmilter on SIGTERM and SIGINT. Returns the
- * exit status once libmilter has stopped.
+ * The main thread while libmilter serves: ask the reload thread for a
+ * reload on SIGHUP, log the counters on SIGUSR1, drain the sessions and
+ * stop libmilter on SIGTERM and SIGINT. Returns the exit status once
+ * libmilter has stopped.
  */
 static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
-			  const struct startup *st)
+			  const struct startup *st, struct reloader *rl,
+			  struct fdguard *fg)
 {
 	int status = 0;
 
@@ -642,9 +707,7 @@ static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
 		}
 		switch (b) {
 		case SIGHUP:
-			(void)notify_send("RELOADING=1");
-			reload(sh, st->path, st->socket, st->o.debug);
-			(void)notify_send("READY=1");
+			reloader_request(rl);	/* off this thread, merged */
 			break;
 		case SIGUSR1:
 			counters_log(&sh->counters);
@@ -655,10 +718,13 @@ static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
 		case SIGINT:
 			log_msg(LOG_INFO, "stopping on signal %d", b);
 			(void)notify_send("STOPPING=1");
+			drain_sessions(sh, 10);
+			fdguard_stop(fg);
 			if (st->milter_on)
 				stop_milter(mt);
 			return status;
 		case 0:
+			fdguard_stop(fg);
 			log_msg(mt->rc == MI_SUCCESS ? LOG_INFO : LOG_ERR,
 			    "libmilter stopped%s", mt->rc == MI_SUCCESS ? "" :
 			    " with an error");
@@ -680,13 +746,22 @@ static int serve(struct startup *st)
 	static struct metrics_registry metrics_reg;
 	struct metrics_http *metrics = NULL;
 	struct milter_thread mt = { 0, 0 };
+	static struct reloader rl;
+	static struct fdguard fg;
+	struct reload_ctx rctx;
 	struct conf *cfg = st->cfg;
 	char *pidfile = NULL;
 	char err[160];
+	unsigned long nofile;
+	int milter_lfd;
 	uid_t uid;
 	gid_t gid;
 	bool drop, fs_failed;
-	int status, ready = -1;
+	int status, ready = -1, rc;
+
+	/* A daemon keeps nothing its parent had open (before anything of
+	 * ours is opened: the configuration file is closed already). */
+	(void)daemon_close_inherited();
 
 	log_open(PROGNAME, st->o.foreground, cfg->log_facility,
 	    st->o.debug > 0 ? LOG_DEBUG : cfg->log_level);
@@ -717,9 +792,23 @@ static int serve(struct startup *st)
 	}
 	if (st->milter_on && fix_unix_socket(cfg, st->socket, uid, gid) != 0)
 		goto fail_registered;
+	/* libmilter's listening socket: the only one open so far. */
+	milter_lfd = st->milter_on ? listener_find() : -1;
 	st->fs = filterserver_from_config(cfg, uid, gid, &fs_failed);
 	if (fs_failed)
 		goto fail_registered;
+	if (listener_tune(err, sizeof(err)) < 0)
+		log_msg(LOG_WARNING, "listening socket: %s (quarantines over TCP "
+		    "may wait for a delayed ACK)", err);
+	nofile = daemon_raise_nofile();
+	atomic_store(&sh.fd_capacity, daemon_session_capacity(nofile));
+	if (daemon_session_capacity(nofile) < cfg->max_sessions)
+		log_msg(LOG_WARNING, "the descriptor limit (%lu) carries only %u "
+		    "sessions, not max_sessions %u: raise it (systemd: "
+		    "LimitNOFILE=%u or more)", nofile,
+		    daemon_session_capacity(nofile), cfg->max_sessions,
+		    cfg->max_sessions + DAEMON_FD_RESERVE);
+	(void)smfi_settimeout(cfg->session_timeout);
 	if (!st->o.foreground) {
 		if ((ready = detach()) < 0)
 			goto fail_registered;
@@ -747,6 +836,21 @@ static int serve(struct startup *st)
 	    (st->milter_on && start_milter(&mt) != 0) ||
 	    (st->fs != NULL && filterserver_start(st->fs, &sh, spawn_thread) != 0))
 		goto fail_registered;
+	if (st->milter_on &&
+	    fdguard_start(&fg, milter_lfd, nofile, spawn_thread) != 0)
+		log_msg(LOG_WARNING, "no guard at the descriptor limit (no "
+		    "listening socket found, or no thread)");
+	rctx.sh = &sh;
+	rctx.path = st->path;
+	rctx.socket = st->socket;
+	rctx.debug = st->o.debug;
+	if ((rc = reloader_start(&rl, spawn_thread, reload, &rctx)) != 0) {
+		log_msg(LOG_ERR, "cannot start the reload thread: %s", strerror(rc));
+		fdguard_stop(&fg);
+		if (st->milter_on)
+			stop_milter(&mt);
+		goto fail_registered;
+	}
 	log_config(cfg, st->socket, "started");
 	log_msg(LOG_INFO, "serving as uid %ld gid %ld, pid %ld", (long)getuid(),
 	    (long)getgid(), (long)getpid());
@@ -756,7 +860,9 @@ static int serve(struct startup *st)
 	}
 	(void)notify_send("READY=1\nSTATUS=serving mail");
 
-	status = handle_signals(&sh, &mt, st);
+	status = handle_signals(&sh, &mt, st, &rl, &fg);
+	/* A reload in progress is left to die with the process. */
+	reloader_stop(&rl, false);
 	if (st->milter_on && !join_milter(&mt, 10))
 		log_msg(LOG_WARNING, "libmilter did not stop within 10 s; exiting");
 	metrics_http_stop(metrics);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libmilter/mfapi.h>
 
@@ -124,13 +125,52 @@ static sfsistat no_session(SMFICTX *ctx, enum sr_phase phase)
 	return status(st);
 }
 
-static struct session *make_session(SMFICTX *ctx)
+/* Take a session slot; false when the limit is reached (logged). */
+static bool take_slot(const struct conf *cfg)
 {
-	struct session *s = session_new(milter_conf_get(shared),
-	    &shared->counters);
+	unsigned limit = cfg->max_sessions, cap;
+	unsigned n;
+	struct timespec now;
+	long long last;
 
-	if (s != NULL && smfi_setpriv(ctx, s) != MI_SUCCESS) {
+	if (atomic_load(&shared->draining))
+		return false;		/* stopping: the MTA goes elsewhere */
+	n = atomic_fetch_add(&shared->active, 1);
+	cap = atomic_load(&shared->fd_capacity);
+	if (cap != 0 && cap < limit)
+		limit = cap;
+	if (n < limit)
+		return true;
+	atomic_fetch_sub(&shared->active, 1);
+	atomic_fetch_add(&shared->refused, 1);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	last = atomic_load(&shared->refusal_logged);
+	if (now.tv_sec > last && atomic_compare_exchange_strong(
+	    &shared->refusal_logged, &last, (long long)now.tv_sec))
+		log_msg(LOG_WARNING, "session limit %u reached: new MTA "
+		    "connections are closed at once, the MTA applies its "
+		    "default action (%lu refused so far)", limit,
+		    (unsigned long)atomic_load(&shared->refused));
+	return false;
+}
+
+static void release_slot(void)
+{
+	atomic_fetch_sub(&shared->active, 1);
+}
+
+/* A new session with a slot taken; NULL when none could be made. */
+static struct session *make_session(SMFICTX *ctx, struct conf *cfg)
+{
+	struct session *s = session_new(cfg, &shared->counters);
+
+	if (s == NULL) {
+		release_slot();
+		return NULL;
+	}
+	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
 		session_free(s);
+		release_slot();
 		s = NULL;
 	}
 	return s;
@@ -164,17 +204,68 @@ static void proxy_negotiation(const struct session *s, unsigned long offered,
 			*pf1 &= ~steps[i].no;
 }
 
+/* A session for a connection that has none yet, within the limit. */
+static struct session *new_session(SMFICTX *ctx, bool *refused)
+{
+	struct conf *cfg = milter_conf_get(shared);
+
+	*refused = false;
+	if (!take_slot(cfg)) {
+		conf_unref(cfg);
+		*refused = true;
+		return NULL;
+	}
+	return make_session(ctx, cfg);
+}
+
+bool milter_steps_cover(const struct conf *cfg, unsigned long offered,
+			unsigned long negotiated)
+{
+	unsigned long want = milter_protocol_flags(cfg, offered);
+	unsigned long no = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL |
+	    SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH |
+	    SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	/* Proxy children hold connections made for their configuration. */
+	if (cfg->proxy.n > 0)
+		return false;
+	/* Every step the new one needs is sent: it skips what we skipped. */
+	if ((negotiated & no & ~want) != 0)
+		return false;
+	/* The MTA's own rejects are told, or not, as before. */
+	return (negotiated & SMFIP_RCPT_REJ) == (want & SMFIP_RCPT_REJ);
+}
+
+/*
+ * At MAIL, move the session onto the current configuration when it has
+ * changed and needs nothing the MTA does not send.
+ */
+static void refresh_config(struct session *s)
+{
+	struct conf *cur = milter_conf_get(shared);
+	unsigned long offered, steps = session_steps(s, &offered);
+
+	if (cur != session_config(s) && session_config(s)->proxy.n == 0 &&
+	    milter_steps_cover(cur, offered, steps))
+		session_adopt_config(s, cur);
+	else
+		conf_unref(cur);
+}
+
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long f2, unsigned long f3,
 			     unsigned long *pf0, unsigned long *pf1,
 			     unsigned long *pf2, unsigned long *pf3)
 {
 	struct session *s = get_session(ctx);
+	bool refused = false;
 
 	(void)f2;
 	(void)f3;
 	if (s == NULL)
-		s = make_session(ctx);
+		s = new_session(ctx, &refused);
+	if (refused)
+		return SMFIS_REJECT;	/* libmilter closes the connection */
 	*pf0 = f0 & SMFIF_QUARANTINE;
 	*pf1 = s != NULL ? milter_protocol_flags(session_config(s), f1) :
 	    f1 & (SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN);
@@ -182,6 +273,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		proxy_negotiation(s, f0, pf0, pf1);
 	*pf2 = 0;
 	*pf3 = 0;
+	if (s != NULL)
+		session_set_steps(s, f1, *pf1);
 	log_msg(LOG_DEBUG, "negotiation: MTA offers actions %#lx, steps %#lx; "
 	    "asked for actions %#lx, steps %#lx", f0, f1, *pf0, *pf1);
 	return SMFIS_CONTINUE;
@@ -193,8 +286,9 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	struct session *s = get_session(ctx);
 	char addr[INET6_ADDRSTRLEN];
 	const char *a = NULL;
+	bool refused;
 
-	if (s == NULL && (s = make_session(ctx)) == NULL)
+	if (s == NULL && (s = new_session(ctx, &refused)) == NULL)
 		return no_session(ctx, SR_PHASE_CONNECT);
 	if (sa != NULL && sa->sa_family == AF_INET &&
 	    inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr,
@@ -230,6 +324,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	if (s == NULL)
 		return no_session(ctx, SR_PHASE_MAIL);
 	session_set_esmtp_args(s, (const char *const *)argv);
+	refresh_config(s);
 	return status(session_mail(s, &m, argv != NULL ? argv[0] : NULL));
 }
 
@@ -317,6 +412,7 @@ static sfsistat cb_close(SMFICTX *ctx)
 	if (s != NULL) {
 		(void)smfi_setpriv(ctx, NULL);
 		session_free(s);
+		release_slot();
 	}
 	return SMFIS_CONTINUE;
 }
@@ -329,6 +425,11 @@ int milter_shared_init(struct milter_shared *sh, struct conf *cfg)
 	}
 	sh->cfg = cfg;
 	counters_init(&sh->counters);
+	atomic_init(&sh->active, 0);
+	atomic_init(&sh->fd_capacity, 0);
+	atomic_init(&sh->refused, 0);
+	atomic_init(&sh->refusal_logged, 0);
+	atomic_init(&sh->draining, false);
 	return 0;
 }
 

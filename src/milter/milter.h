@@ -18,6 +18,8 @@
 #define SMTPREPLY_MILTER_MILTER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #include "conf.h"
 #include "counters.h"
@@ -27,7 +29,27 @@ struct milter_shared {
 	pthread_mutex_t lock;		/* guards cfg */
 	struct conf *cfg;		/* current configuration, one reference */
 	struct counters counters;
+	atomic_uint active;		/* sessions alive (slots taken) */
+	atomic_uint fd_capacity;	/* sessions the descriptor limit allows */
+	atomic_ulong refused;		/* connections over the limit */
+	atomic_llong refusal_logged;	/* time of the last refusal logged */
+	atomic_bool draining;		/* stopping: no new session */
 };
+
+/*
+ * Sessions are limited to the configuration's max_sessions and to what
+ * the descriptor limit carries (fd_capacity, set by the daemon). A
+ * connection over the limit is refused at option negotiation: libmilter
+ * then closes it at once (its descriptor and thread are freed) and the
+ * MTA applies its own default for an unavailable milter (Postfix:
+ * milter_default_action; sendmail: the F= flag). Refusals are counted and
+ * logged at most once a second.
+ */
+
+/* Whether a session may move from configuration OLD_STEPS (negotiated
+ * with OFFERED) to NEW: NEW needs no step the MTA is not sending. */
+bool milter_steps_cover(const struct conf *cfg, unsigned long offered,
+			unsigned long negotiated);
 
 /*
  * Initialize SH with CFG (its reference passes to SH) and register the

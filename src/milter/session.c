@@ -21,6 +21,7 @@
 struct session {
 	struct conf *cfg;		/* own reference */
 	struct counters *ctr;
+	unsigned long offered, steps;	/* negotiated protocol steps */
 
 	/*
 	 * The connection. Client values are kept whole (heap copies): the
@@ -154,6 +155,28 @@ void session_free(struct session *s)
 const struct conf *session_config(const struct session *s)
 {
 	return s->cfg;
+}
+
+void session_adopt_config(struct session *s, struct conf *cfg)
+{
+	struct conf *old = s->cfg;
+
+	s->cfg = cfg;
+	conf_unref(old);
+}
+
+void session_set_steps(struct session *s, unsigned long offered,
+		       unsigned long steps)
+{
+	s->offered = offered;
+	s->steps = steps;
+}
+
+unsigned long session_steps(const struct session *s, unsigned long *offered)
+{
+	if (offered != NULL)
+		*offered = s->offered;
+	return s->steps;
 }
 
 /* Read the queue id once the MTA has one (Postfix: after a valid RCPT). */

@@ -61,6 +61,20 @@ void session_free(struct session *s);
 const struct conf *session_config(const struct session *s);
 
 /*
+ * Move the session onto CFG (the session takes over one reference and
+ * drops its old one). Only between messages: the MTA glue calls it at
+ * MAIL, before session_mail(), when CFG needs no protocol step the
+ * session did not negotiate. So an idle old configuration does not stay
+ * in memory for as long as a long connection lasts.
+ */
+void session_adopt_config(struct session *s, struct conf *cfg);
+
+/* The protocol steps negotiated with the MTA (glue's business). */
+void session_set_steps(struct session *s, unsigned long offered,
+		       unsigned long steps);
+unsigned long session_steps(const struct session *s, unsigned long *offered);
+
+/*
  * The verdict for an internal failure before a session exists (no
  * memory for one): on_error of CFG. Counts and logs the failure. No
  * reply is set (there are no session values for the configured one): a

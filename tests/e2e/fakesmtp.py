@@ -1,7 +1,7 @@
 """fakesmtp.py - a scriptable fake SMTP server on loopback for tests of
 "smtpreply probe" (Python 3 standard library only).
 
-A FakeSmtp listens on 127.0.0.1 and a port the kernel picks, and answers each
+A FakeSmtp listens on 127.0.0.1 (or host, "::1" say) and a port the kernel picks, and answers each
 connection in a thread of its own. By default it behaves (greeting, EHLO,
 MAIL, RCPT, DATA, NOOP, RSET, VRFY, QUIT answered as a correct server would);
 `replies` overrides the reply to a command, chosen by the first matching
@@ -40,15 +40,16 @@ DEFAULTS = [
 
 
 class FakeSmtp:
-    def __init__(self, replies=None, greeting=GREETING):
+    def __init__(self, replies=None, greeting=GREETING, host="127.0.0.1"):
         self.replies = list((replies or {}).items())
         self.greeting = greeting
         self.received = []          # one list of lines per session
         self.sessions = 0
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.stopping = False

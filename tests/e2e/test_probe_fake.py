@@ -301,6 +301,22 @@ def main():
                    "the domain comes from the greeting (one extra session)", diag=r.out[:400])
     tap.run(discovery)
 
+    def ipv6():
+        try:
+            f = FakeSmtp({"RCPT TO:<smtpreply-no-such-user": b"550 4.7.1 No\r\n"}, host="::1")
+        except OSError as e:
+            if os.environ.get("CI", "").lower() == "true":
+                tap.ok(False, "IPv6 loopback: %s" % e)
+            else:
+                tap.skip("[::1]:PORT", "no IPv6 loopback here: %s" % e)
+            return
+        with f:
+            r = probe(common + ["--only", "rcpt-unknown", "[::1]:%d" % f.port])
+            tap.ok(r.rc == 1 and diag_ids(r.target("rcpt-unknown")) ==
+                   ["enhanced-class-mismatch"] and r.json["target"] == "[::1]:%d" % f.port,
+                   "[::1]:PORT: the probe over IPv6 loopback", diag=(r.out[:300], r.err))
+    tap.run(ipv6)
+
     def usage():
         cases = [
             ([], "no target"),

@@ -9,12 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <check.h>
-
 #include "probe.h"
 #include "reader.h"
-
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+#include "testutil.h"
 
 /* ---- the reader ------------------------------------------------------------ */
 
@@ -480,11 +477,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(suite());
 }

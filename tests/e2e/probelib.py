@@ -107,11 +107,15 @@ def load_capture(name):
     with open(os.path.join(DATA_DIR, name)) as f:
         return json.load(f)
 
-
 # What each MTA answers to the probes, as the probe judges it (measured on
-# Debian 12; the replay test asserts the same on tests/data/probe/*.json).
+# Debian 12 with the private configurations of test_probe_MTA.py; the replay
+# test asserts the same on tests/data/probe/*.json). Per probe: for each
+# probed reply, its code and enhanced code, then the ids of its diagnostics
+# (and stream problem), or "ok"; "skipped"/"stopped" when the probed command
+# was not sent.
 EXPECTED = {}
 EXPECTED_STATUS = {}
+
 EXPECTED["postfix"] = {
     'greeting': ['220: ok'],
     'ehlo': ['250: ok'],
@@ -128,6 +132,7 @@ EXPECTED["postfix"] = {
     'mail-malformed': ['501 5.1.7: ok'],
     'mail-unknown-param': ['555 5.5.4: ok'],
     'null-sender': ['557 5.7.1: code-nonstandard,enhanced-unassociated'],
+    'rcpt-known': ['250 2.1.5: ok'],
     'rcpt-unknown': ['550 5.1.1: ok'],
     'rcpt-relay': ['550 5.7.1: ok'],
     'rcpt-malformed': ['501 5.1.3: ok'],
@@ -139,6 +144,7 @@ EXPECTED["postfix"] = {
     'quit': ['221 2.0.0: ok'],
 }
 EXPECTED_STATUS["postfix"] = 0
+
 EXPECTED["sendmail"] = {
     'greeting': ['220: ok'],
     'ehlo': ['250: ok'],
@@ -156,6 +162,7 @@ EXPECTED["sendmail"] = {
     'mail-malformed': ['553 5.0.0: ok'],
     'mail-unknown-param': ['555 5.5.4: ok'],
     'null-sender': ['250 2.1.0: ok'],
+    'rcpt-known': ['250 2.1.5: ok'],
     'rcpt-unknown': ['550 5.1.1: ok'],
     'rcpt-relay': ['550 4.7.1: enhanced-class-mismatch'],
     'rcpt-malformed': ['550 5.1.1: ok'],
@@ -167,6 +174,7 @@ EXPECTED["sendmail"] = {
     'quit': ['221 2.0.0: ok'],
 }
 EXPECTED_STATUS["sendmail"] = 1
+
 EXPECTED["exim"] = {
     'greeting': ['220: ok'],
     'ehlo': ['250: ok'],
@@ -183,6 +191,7 @@ EXPECTED["exim"] = {
     'mail-malformed': ['501: enhanced-missing'],
     'mail-unknown-param': ['501: enhanced-missing'],
     'null-sender': ['557: code-nonstandard,enhanced-missing'],
+    'rcpt-known': ['250: enhanced-missing'],
     'rcpt-unknown': ['550: enhanced-missing'],
     'rcpt-relay': ['550 4.7.1: enhanced-class-mismatch'],
     'rcpt-malformed': ['550: enhanced-missing'],
@@ -194,6 +203,7 @@ EXPECTED["exim"] = {
     'quit': ['221: enhanced-missing'],
 }
 EXPECTED_STATUS["exim"] = 1
+
 EXPECTED["opensmtpd"] = {
     'greeting': ['220: ok'],
     'ehlo': ['250: ok'],
@@ -210,6 +220,7 @@ EXPECTED["opensmtpd"] = {
     'mail-malformed': ['553 5.1.0: ok'],
     'mail-unknown-param': ['503 5.5.4: ok'],
     'null-sender': ['557: code-nonstandard,enhanced-missing'],
+    'rcpt-known': ['250 2.1.5: ok'],
     'rcpt-unknown': ['550: enhanced-missing'],
     'rcpt-relay': ['550: enhanced-missing'],
     'rcpt-malformed': ['501 5.1.3: ok'],

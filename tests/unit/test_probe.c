@@ -436,7 +436,7 @@ START_TEST(list_is_documented)
 	size_t n, i, j;
 	const struct probe_def *d = probe_list(&n);
 
-	ck_assert_uint_eq(n, 24);
+	ck_assert_uint_eq(n, 25);
 	for (i = 0; i < n; i++) {
 		ck_assert_ptr_eq(probe_find(d[i].id), &d[i]);
 		ck_assert(d[i].nsteps >= 1 && d[i].nsteps <= PROBE_MAX_STEPS);

@@ -48,6 +48,9 @@ struct filterserver {
 	struct milter_shared *sh;
 	pthread_t tid;
 	bool started;
+	time_t accept_paused_until;	/* out of descriptors: listener off */
+	time_t last_full_warning;	/* warnings at most once a minute */
+	time_t last_fd_warning;
 	struct filtermap_counters counters;
 };
 
@@ -171,6 +174,7 @@ struct filterserver *filterserver_open(const char *spec, unsigned max_conns,
 		return NULL;
 	fs->listen_fd = fs->wake[0] = fs->wake[1] = -1;
 	fs->max_conns = max_conns;
+	fs->last_full_warning = fs->last_fd_warning = now() - 61;
 	filtermap_counters_init(&fs->counters);
 	if ((fs->spec = strdup(spec)) == NULL ||
 	    (fs->conns = calloc(max_conns, sizeof(*fs->conns))) == NULL)
@@ -213,10 +217,17 @@ static void conn_close(struct filterserver *fs, struct conn *c)
 	fs->nconns--;
 }
 
+/*
+ * Take the pending connections. Out of descriptors, the listener is left
+ * alone for a second (a pending connection would make poll() return at
+ * once, forever); over max_connections a new one is closed at once. Each
+ * warning is logged at most once a minute.
+ */
 static void accept_all(struct filterserver *fs)
 {
 	unsigned i;
 	int fd, one = 1;
+	time_t t;
 
 	for (;;) {
 		fd = accept4(fs->listen_fd, NULL, NULL, SOCK_NONBLOCK |
@@ -224,14 +235,27 @@ static void accept_all(struct filterserver *fs)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			t = now();
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				fs->accept_paused_until = t + 1;
+			if (t - fs->last_fd_warning >= 60) {
+				fs->last_fd_warning = t;
 				log_msg(LOG_WARNING, "filter: accept: %s",
 				    strerror(errno));
+			}
 			return;
 		}
 		if (fs->nconns >= fs->max_conns) {
-			log_msg(LOG_WARNING, "filter: %u connections already "
-			    "(max_connections); closing a new one", fs->nconns);
+			t = now();
+			if (t - fs->last_full_warning >= 60) {
+				fs->last_full_warning = t;
+				log_msg(LOG_WARNING, "filter: %u connections "
+				    "already (max_connections); closing new ones",
+				    fs->nconns);
+			}
 			close(fd);
 			continue;
 		}
@@ -360,7 +384,7 @@ static void *run(void *arg)
 		pfd[0].fd = fs->wake[0];
 		pfd[0].events = POLLIN;
 		pfd[1].fd = fs->listen_fd;
-		pfd[1].events = POLLIN;
+		pfd[1].events = now() >= fs->accept_paused_until ? POLLIN : 0;
 		n = 2;
 		for (i = 0; i < fs->max_conns; i++) {
 			struct conn *c = &fs->conns[i];

@@ -314,7 +314,8 @@ def filter_only(tap, base):
     port = mta.free_port()
     sub = os.path.join(base, "filter-only")
     os.makedirs(sub)
-    d = Milter(sub, "none", 'socket = "none";\nfilter = { socket = "inet:%d@127.0.0.1"; };\n' % port)
+    d = Milter(sub, "none", 'socket = "none";\nfilter = { socket = "inet:%d@127.0.0.1"; '
+               'max_connections = 2; };\n' % port)
     try:
         d.start()
         tap.ok(re.search(r"started: .*socket none, .*filter socket inet:%d@127\.0\.0\.1" % port,
@@ -326,6 +327,38 @@ def filter_only(tap, base):
         tap.is_(socketmap_lookup(port, "reply", "250-PIPELINING"), "NOTFOUND ",
                 "filter only: a 2xx line is left alone")
         tap.is_(socketmap_lookup(port, "nosuch", "x"), "PERM unknown map", "unknown map: PERM")
+        # a framing error: one PERM, then the connection is closed
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"12:reject 550 x;")
+            got = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+        tap.is_(got, b"31:PERM bad request: missing comma,",
+                "a missing comma: PERM, then the daemon closes the connection")
+        # max_connections = 2: a third connection is closed at once, the
+        # first two are served
+        a = socket.create_connection(("127.0.0.1", port), timeout=5)
+        b = socket.create_connection(("127.0.0.1", port), timeout=5)
+        time.sleep(0.3)
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            c.sendall(ns(b"reply 550 4.7.1 no"))
+            third = c.recv(4096)
+        except OSError:
+            third = b""
+        for s in (a, b):
+            s.sendall(ns(b"reply 550 4.7.1 no"))
+        tap.ok(third == b"" and a.recv(4096) == b"15:OK 550 5.7.1 no," and
+               b.recv(4096) == b"15:OK 550 5.7.1 no,",
+               "max_connections: the third connection is closed, the first two served",
+               diag=repr(third))
+        for s in (a, b, c):
+            s.close()
+        tap.ok(d.wait_log(r"warning: filter: 2 connections already \(max_connections\)", 5),
+               "max_connections: logged")
     finally:
         d.stop()
 

@@ -24,12 +24,13 @@ check python3"
 # "No configuration" Debian creates no main.cf and starts no service), and
 # a private Prometheus that scrapes the milter's metrics (its own
 # configuration and storage; the package's service is not used).
-# The proxy tests run children written with pymilter (python3-milter).
+# The proxy tests run children written with pymilter (python3-milter) and
+# Debian's OpenDKIM (a private instance; keys made by opendkim-genkey).
 # libdb-dev and m4 build Postfix 3.11 from ../shared/vendor for the reply
 # filter tests (tests/e2e/postfix311.py), once, into the build tree.
 # The HTML report of "smtpreply audit" is checked in headless Chromium, its
 # Prometheus output with promtool (from the prometheus package).
-TEST_DEPS="postfix prometheus python3-milter libdb-dev m4 chromium"
+TEST_DEPS="postfix prometheus python3-milter opendkim opendkim-tools libdb-dev m4 chromium"
 
 # The milter started by "run": built-in defaults, this user, this pid file.
 MILTER_USER=smtpreply

@@ -14,6 +14,17 @@
  * a child asking for more is broken. */
 #define PROXY_MODS_BYTES_MAX (64u * 1024u * 1024u)
 
+/*
+ * Headers and the end of headers are pipelined: sent to a child without
+ * waiting for its answer, the answers read before the next step that
+ * waits (body, end of message, abort). A verdict at a header reaches the
+ * client only after the final dot in any case (the MTA keeps it until
+ * then), so nothing the client sees changes, and a message with N headers
+ * costs one round trip instead of N + 1. At most this many answers are
+ * left unread; then they are read before the next header is sent.
+ */
+#define PROXY_PIPELINE_MAX 128
+
 /* The macros a child gets when it names none (Postfix's defaults). */
 static const char *const default_macros[MCLIENT_MACRO_LISTS] = {
 	"j {daemon_name} {daemon_addr} v _",			/* connect */
@@ -40,6 +51,10 @@ struct proxy_child {
 	bool dead;		/* failed in this connection: on_error */
 	bool in_msg;		/* has seen MAIL of the current message */
 	bool accepted;		/* accepted the connection or the message */
+	/* Headers and end of headers sent without waiting for the answer
+	 * (see proxy_step): the steps whose answers are still to read. */
+	unsigned char pend_step[PROXY_PIPELINE_MAX];
+	unsigned npend;
 };
 
 struct proxy {
@@ -50,6 +65,13 @@ struct proxy {
 	size_t nmods, capmods;
 	size_t mods_bytes;
 };
+
+/* What asking one child one step gave. */
+enum child_outcome { CO_FINAL, CO_NOREPLY, CO_FAILED };
+
+static enum child_outcome drain_child(struct proxy_child *c, const char *qid,
+				      struct mclient_reply *fin,
+				      char **reply_text);
 
 static const char *const on_error_names[] = { "tempfail", "accept", "reject" };
 
@@ -230,6 +252,16 @@ static void tell_children(struct proxy *p, int (*put)(struct mclient_buf *),
 		if (!c->up || (in_msg && !c->in_msg))
 			continue;
 		c->in_msg = false;
+		if (c->npend > 0) {
+			struct mclient_reply fin;
+			char *text = NULL;
+
+			if (fail_at < 0)
+				c->npend = 0;	/* closing: nothing to read */
+			else if (drain_child(c, NULL, &fin, &text) == CO_FAILED)
+				continue;
+			free(text);
+		}
 		if ((put(&c->conn.out) != 0 || mchild_flush(&c->conn,
 		    c->conf->command_ms, err, sizeof(err)) != 0) && fail_at >= 0)
 			child_fail(c, NULL, (enum mclient_step)fail_at,
@@ -554,7 +586,76 @@ static void judge_reply(const struct proxy_child *c, const char *text,
 
 /* ---- one child, one step ---------------------------------------------- */
 
-enum child_outcome { CO_FINAL, CO_NOREPLY, CO_FAILED };
+static bool pipelined(enum mclient_step st)
+{
+	return st == MCLIENT_STEP_HEADER || st == MCLIENT_STEP_EOH;
+}
+
+/*
+ * Read the answers to the pipelined steps of child C, in order. The
+ * first one that is not "continue" is the child's verdict (*FIN, with a
+ * copy of its reply text in *REPLY_TEXT): CO_FINAL; the answers after it
+ * are read and dropped (they answer steps the MTA would not have sent
+ * after that verdict). CO_NOREPLY when all continued, CO_FAILED when the
+ * child broke the protocol or timed out (failed, logged).
+ */
+static enum child_outcome drain_child(struct proxy_child *c, const char *qid,
+				      struct mclient_reply *fin,
+				      char **reply_text)
+{
+	enum child_outcome out = CO_NOREPLY;
+	enum mclient_step st = MCLIENT_STEP_HEADER;
+	long long t0 = now_us();
+	char err[256];
+	unsigned i;
+
+	*reply_text = NULL;
+	for (i = 0; i < c->npend; i++) {
+		const unsigned char *data;
+		struct mclient_reply r;
+		size_t len;
+		char cmd;
+
+		st = (enum mclient_step)c->pend_step[i];
+		if (mchild_read(&c->conn, c->conf->command_ms, &cmd, &data, &len,
+		    err, sizeof(err)) != 0 ||
+		    mclient_decode_reply(cmd, data, len, &r, err, sizeof(err))
+		    != 0)
+			goto fail;
+		if (out == CO_FINAL) {
+			if (mclient_reply_is_modification(r.kind) ||
+			    r.kind == MCLIENT_R_PROGRESS) {
+				snprintf(err, sizeof(err), "modification before "
+				    "end of message at %s", mclient_step_name(st));
+				goto fail;
+			}
+			continue;
+		}
+		if (mclient_state_reply(&c->st, st, &r, err, sizeof(err)) !=
+		    MCLIENT_USE_FINAL)
+			goto fail;
+		cinc(&c->conf->ctr->verdicts[r.kind]);
+		if (r.kind == MCLIENT_R_CONTINUE)
+			continue;
+		if (r.kind == MCLIENT_R_REPLYCODE &&
+		    (*reply_text = strdup(r.text)) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			goto fail;
+		}
+		*fin = r;
+		fin->text = *reply_text;
+		out = CO_FINAL;
+	}
+	c->npend = 0;
+	note_latency(c, now_us() - t0);
+	return out;
+fail:
+	free(*reply_text);
+	*reply_text = NULL;
+	c->npend = 0;
+	child_fail(c, qid, st, err);
+	return CO_FAILED;
+}
 
 static enum child_outcome run_child(struct proxy *p, struct proxy_child *c,
 				    const struct proxy_event *ev,
@@ -590,6 +691,10 @@ static enum child_outcome run_child(struct proxy *p, struct proxy_child *c,
 		c->in_msg = true;
 	if (!mclient_state_expects_reply(&c->st, ev->step))
 		return CO_NOREPLY;
+	if (pipelined(ev->step) && c->npend < PROXY_PIPELINE_MAX) {
+		c->pend_step[c->npend++] = (unsigned char)ev->step;
+		return CO_NOREPLY;
+	}
 	for (;;) {
 		const unsigned char *data;
 		size_t len;
@@ -694,12 +799,25 @@ void proxy_step(struct proxy *p, const struct proxy_event *ev,
 			set_error_verdict(c, out);
 			return;
 		}
-		if (!c->up || !mclient_state_sends(&c->st, ev->step)) {
+		co = CO_NOREPLY;
+		if (c->up && c->npend > 0 && (!pipelined(ev->step) ||
+		    c->npend == PROXY_PIPELINE_MAX))
+			co = drain_child(c, qid, &fin, &text);
+		if (co == CO_FINAL && ev->step == MCLIENT_STEP_MAIL) {
+			/* Left from a message an earlier child ended: dropped. */
+			free(text);
+			text = NULL;
+			co = CO_NOREPLY;
+		}
+		if (co == CO_NOREPLY && (!c->up ||
+		    !mclient_state_sends(&c->st, ev->step))) {
 			if (!c->accepted && !c->conf->evaluate)
 				all_accepted = false;
 			continue;
 		}
-		co = run_child(p, c, ev, macro, macro_ctx, qid, &fin, &text);
+		if (co == CO_NOREPLY)
+			co = run_child(p, c, ev, macro, macro_ctx, qid, &fin,
+			    &text);
 		if (co == CO_FAILED) {
 			if (c->conf->evaluate ||
 			    c->conf->on_error == PROXY_ON_ERROR_ACCEPT)

@@ -10,7 +10,7 @@ part:
     mismatch@  550 4.7.1 Recipient address rejected: Access denied
     spf@       550 4.7.23 SPF fail: sender not permitted (smf-spf's case)
     c557@      557 5.7.1 Too many duplicate messages
-    grey@      451 4.7.1 Greylisted, 100% sure, come back later
+    grey@, pct@  451 4.7.1 Greylisted, 100% sure, come back later
     nocode@    SMFIS_REJECT without a reply
     slow@      sleeps 5 s before answering (a timeout)
 
@@ -67,7 +67,7 @@ def run_pymilter(kind, sock):
             if local == "c557":
                 self.setreply("557", "5.7.1", "Too many duplicate messages")
                 return Milter.REJECT
-            if local == "grey":
+            if local in ("grey", "pct"):
                 # pymilter refuses a lone %; libmilter itself does not: a
                 # C milter sends it as is. Call the binding underneath.
                 self._ctx.setreply("451", "4.7.1", "Greylisted, 100% sure, come back later")

@@ -65,7 +65,7 @@ rules = (
 # Local recipients without a passwd entry: aliases, so that sendmail accepts
 # them and the milter decides. Any other local name is "User unknown".
 ALIASES = {n: "root" for n in ("mismatch relay grey multi busy catch blackhole held "
-                               "nb blanks ok1 ok2").split()}
+                               "nb blanks ok1 ok2 spf c557 pct nocode").split()}
 # sendmail's own rejects with a non-standard code: the access map (check_rcpt)
 # and ruleset 5 (Local_localaddr, run by recipient() for local names).
 ACCESS = "To:odd@\tERROR:5.7.1:557 Too many duplicate messages\n"
@@ -156,6 +156,7 @@ def main():
             tap.run(accept_discard_quarantine, tap, sm, milter)
             tap.run(files_touched, tap, sm)
             tap.run(log_audit, tap, sm)
+            tap.run(proxy_children, tap, sm, milter, root, base)
             tap.run(milter_down, tap, sm, milter)
     finally:
         milter.stop()
@@ -497,6 +498,62 @@ def log_audit(tap, sm):
     tap.ok("multiline-separator" not in diags,
            "smtpreply audit reads sendmail's logged multi-line reply (\\r\\n inside) as one reply",
            diag=diags)
+
+
+# (recipient, what sendmail answered with the child named directly, through
+# the proxy): the pymilter child of tests/e2e/children.py.
+PROXY_CASES = [
+    ("spf", "550 4.7.23 <spf@localhost>... SPF fail: sender not permitted",
+     "550 5.7.23 <spf@localhost>... SPF fail: sender not permitted"),
+    ("c557", "557 5.7.1 Too many duplicate messages",
+     "550 5.7.1 <c557@localhost>... Too many duplicate messages"),
+    ("pct", "550 5.7.1 <pct@localhost>... Command rejected",
+     "451 4.7.1 Greylisted, 100% sure, come back later"),
+    ("nocode", "550 5.7.1 <nocode@localhost>... Command rejected",
+     "550 5.7.1 <nocode@localhost>... Command rejected"),
+]
+
+
+def proxy_children(tap, sm, milter, root, base):
+    """smtpreply-milter as a proxy under sendmail: the misbehaving pymilter
+    child behind it (configuration reloaded with SIGHUP), and the same child
+    named directly by a second private sendmail, to show the difference."""
+    import signal
+    from test_proxy import CHILD_PYTHON, Child
+    if subprocess.run([CHILD_PYTHON, "-c", "import Milter"], capture_output=True).returncode:
+        if os.environ.get("CI", "").lower() == "true":
+            tap.ok(False, "proxy under sendmail: python3-milter missing")
+        else:
+            tap.skip("proxy under sendmail", "python3-milter missing", len(PROXY_CASES) * 2)
+        return
+    child = Child(base, "bad", mta.free_port(*PORTS)).start()
+    direct = sendmail.PrivateSendmail(os.path.join(base, "sendmail-direct"), root,
+                                      milter=child.socket, aliases=ALIASES)
+    direct.sessions = []
+    try:
+        direct.setup()
+        off = milter.log_offset()
+        milter.write_conf(RULES + '\nmilters = ( { name = "bad"; socket = "%s"; } );\n'
+                          % child.socket)
+        milter.signal(signal.SIGHUP)
+        tap.ok(milter.wait_log(r"reload", since=off), "proxy under sendmail: reloaded with a "
+               "child")
+        for local, without, through in PROXY_CASES:
+            rcpt = "RCPT TO:<%s@localhost>" % local
+            d = session(direct, "the child named directly: %s" % local,
+                        ["EHLO client.test.invalid", "MAIL FROM:<sender@client.test.invalid>",
+                         rcpt])
+            tap.is_(d[3], [without], "sendmail, child named directly: %s" % local)
+            r = session(sm, "the child behind the proxy: %s" % local,
+                        ["EHLO client.test.invalid", "MAIL FROM:<sender@client.test.invalid>",
+                         rcpt, "RCPT TO:<ok1@localhost>"])
+            tap.is_(r[3], [through], "sendmail, child behind the proxy: %s" % local)
+            tap.ok(r[4] and r[4][0].startswith("250"),
+                   "sendmail, behind the proxy: the next recipient after %s is accepted"
+                   % local, diag=r[4])
+    finally:
+        direct.close()
+        child.stop()
 
 
 def milter_down(tap, sm, milter):

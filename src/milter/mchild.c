@@ -110,6 +110,7 @@ int mchild_socket_check(const char *spec, char *err, size_t errsize)
 void mchild_init(struct mchild_conn *c)
 {
 	c->fd = -1;
+	c->local = false;
 	mclient_reader_init(&c->rd, 0);
 	mclient_buf_init(&c->out);
 }
@@ -190,6 +191,7 @@ int mchild_connect(struct mchild_conn *c, const char *spec, int timeout_ms,
 	struct target t;
 
 	mchild_close(c);
+	c->local = false;
 	if (parse_spec(spec, &t, err, errsize) != 0)
 		return -1;
 	if (t.kind == K_UNIX) {
@@ -200,6 +202,7 @@ int mchild_connect(struct mchild_conn *c, const char *spec, int timeout_ms,
 		memcpy(sun.sun_path, t.path, strlen(t.path) + 1);
 		c->fd = connect_one(AF_UNIX, (struct sockaddr *)&sun,
 		    sizeof(sun), deadline, err, errsize);
+		c->local = true;
 	} else {
 		struct addrinfo hints, *res = NULL, *ai;
 		int rc;

@@ -25,6 +25,7 @@ int mchild_socket_check(const char *spec, char *err, size_t errsize);
 
 struct mchild_conn {
 	int fd;				/* -1: not connected */
+	bool local;			/* a unix socket (not TCP) */
 	struct mclient_reader rd;
 	struct mclient_buf out;		/* packets to send next */
 };

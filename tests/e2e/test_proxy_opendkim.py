@@ -23,7 +23,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mta  # noqa: E402
-from test_postfix import MILTER, Milter  # noqa: E402
 from test_proxy import postcat, queue_id  # noqa: E402
 
 OPENDKIM = "/usr/sbin/opendkim"
@@ -61,8 +60,8 @@ def main():
     for prog, pkg in ((OPENDKIM, "opendkim"), (GENKEY, "opendkim-tools")):
         if not os.access(prog, os.X_OK):
             mta.cannot_run("%s missing (Debian package: %s)" % (prog, pkg))
-    if not os.access(MILTER, os.X_OK):
-        mta.cannot_run("smtpreply-milter not built: %s" % MILTER)
+    if not os.access(mta.MILTER, os.X_OK):
+        mta.cannot_run("smtpreply-milter not built: %s" % mta.MILTER)
     base = tempfile.mkdtemp(prefix="smtpreply-dkim-")
     os.chmod(base, 0o755)
     # OpenDKIM refuses a key or configuration under a directory others may
@@ -96,7 +95,7 @@ def main():
         "milter_default_action": "tempfail",
         "header_checks": "regexp:{conf_dir}/hold",
     }, maps={"hold": "/^X-Hold-Me:/ HOLD\n"})
-    milter = Milter(base, "inet:%d@127.0.0.1" % milter_port,
+    milter = mta.Milter(base, "inet:%d@127.0.0.1" % milter_port,
                     'milters = ( { name = "opendkim"; socket = "inet:%d@127.0.0.1"; } );\n'
                     % dkim_port)
     try:

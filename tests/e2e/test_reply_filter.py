@@ -24,6 +24,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -316,6 +317,16 @@ def filter_only(tap, base):
     os.makedirs(sub)
     d = Milter(sub, "none", 'socket = "none";\nfilter = { socket = "inet:%d@127.0.0.1"; '
                'max_connections = 2; };\n' % port)
+    r = subprocess.run([mta.MILTER, "-t", "-c", d.conf], capture_output=True, text=True)
+    tap.ok(r.returncode == 0 and ("reply filter: socket inet:%d@127.0.0.1, maps reject and reply, "
+                                  "max_connections 2" % port) in r.stdout,
+           "-t shows the filter socket", diag=r.stdout + r.stderr)
+    nothing = os.path.join(sub, "nothing.conf")
+    with open(nothing, "w") as f:
+        f.write('socket = "none";\n')
+    r = subprocess.run([mta.MILTER, "-t", "-c", nothing], capture_output=True, text=True)
+    tap.ok(r.returncode == 1 and 'socket "none" and no filter socket: nothing to serve' in r.stderr,
+           "socket none without a filter: refused", diag=r.stderr)
     try:
         d.start()
         tap.ok(re.search(r"started: .*socket none, .*filter socket inet:%d@127\.0\.0\.1" % port,

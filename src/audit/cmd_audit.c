@@ -365,9 +365,10 @@ static void text_examples(FILE *fp, const struct audit_run *run,
 
 		fputs("      ", fp);
 		put_printable(fp, e->reply, e->len, how);
-		fprintf(fp, "\n        (%s, %s%s%s, %llu time%s)", maillog_direction_name(e->dir),
-		    maillog_phase_name(e->phase), e->peer[0] ? ", from " : "",
-		    e->peer[0] ? e->peer : "", e->count, e->count == 1 ? "" : "s");
+		fprintf(fp, "\n        (%s, %s%s", maillog_direction_name(e->dir),
+		    maillog_phase_name(e->phase), e->peer[0] ? ", from " : "");
+		put_printable(fp, e->peer, strlen(e->peer), 0);	/* from a log */
+		fprintf(fp, ", %llu time%s)", e->count, e->count == 1 ? "" : "s");
 		fputc('\n', fp);
 		if (e->sugg_len == 0)
 			fputs("        -> no normalized form (the engine does not "
@@ -492,9 +493,20 @@ static void text_report(FILE *fp, const struct audit_run *run)
 
 	rule(fp, "Peers with the most non-conforming replies", "replies");
 	n = stats_top_peers(st, top, run->top);
-	for (i = 0; i < n; i++)
-		row(fp, top[i]->name, top[i]->bad, top[i]->err > 0 ?
-		    "(at most)" : NULL);
+	for (i = 0; i < n; i++) {
+		/* A peer's name comes from a log: escaped like a reply. */
+		char *shown = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&shown, &len);
+
+		if (m != NULL) {
+			put_printable(m, top[i]->name, strlen(top[i]->name), 0);
+			fclose(m);
+		}
+		row(fp, shown != NULL ? shown : "?", top[i]->bad,
+		    top[i]->err > 0 ? "(at most)" : NULL);
+		free(shown);
+	}
 	if (n == 0)
 		fputs(run->top == 0 && st->npeers > 0 ? "  (not shown: --top 0)\n" :
 		    "  (none)\n", fp);

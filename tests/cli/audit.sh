@@ -251,4 +251,15 @@ audit --help
 is "$rc" 0 "--help: exit 0"
 like "$out" "^usage: smtpreply audit" "--help: the usage"
 
+# Peer names from a log reach the text report escaped, as replies do
+# (issue 10): no ESC, no 8-bit byte, nothing that moves the cursor.
+printf 'Dec  1 06:30:02 mx postfix/smtp[820]: 4Q1x2y3zABF: to=<ann@peer.example>, relay=e\033[2Jvil\351.example[198.51.100.9]:25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=5.7.1, status=bounced (host e\033[2Jvil\351.example[198.51.100.9] said: 572 Relay not permitted (in reply to RCPT TO command))\n' >"$tmp/peer.log"
+audit "$tmp/peer.log"
+LC_ALL=C grep -q "$(printf '\033')" "$tmp/out"
+not_ok $? "a peer with ESC: no raw ESC in the text report"
+LC_ALL=C grep -q "$(printf '\351')" "$tmp/out"
+not_ok $? "a peer with an 8-bit byte: no raw byte in the text report"
+like "$out" '^  e\\x1B\[2Jvil\\xE9\.example\[198\.51\.100\.9\] +1$' "the peer is shown escaped in the peer table"
+like "$out" 'from e\\x1B\[2Jvil\\xE9\.example\[198\.51\.100\.9\]' "the peer is shown escaped with the examples"
+
 done_testing

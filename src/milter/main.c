@@ -47,6 +47,7 @@
 #include "milter.h"
 #include "notify.h"
 #include "pidfile.h"
+#include "proxy_metrics.h"
 #include "reloader.h"
 
 #ifndef SYSCONFDIR
@@ -740,6 +741,15 @@ static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
  * file, start the metrics endpoint, drop privileges, run libmilter in its
  * thread and handle signals until it stops. Returns the exit status.
  */
+/* Collector: the proxy's children of the configuration in use. */
+static void collect_children(struct metrics_out *o, void *arg)
+{
+	struct conf *cfg = milter_conf_get(arg);
+
+	proxy_metrics_write(o, &cfg->proxy);
+	conf_unref(cfg);
+}
+
 static int serve(struct startup *st)
 {
 	static struct milter_shared sh;
@@ -824,6 +834,7 @@ static int serve(struct startup *st)
 	 */
 	metrics_registry_init(&metrics_reg);
 	(void)metrics_register(&metrics_reg, counters_collect, &sh.counters);
+	(void)metrics_register(&metrics_reg, collect_children, &sh);
 	if (st->fs != NULL)
 		(void)metrics_register(&metrics_reg, filterserver_collect,
 		    filterserver_counters(st->fs));

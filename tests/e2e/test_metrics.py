@@ -10,9 +10,11 @@ API (/api/v1/query) for the counters it stored and asserts them: rejects at
 RCPT by code and enhanced code, verdicts by phase and action, normalizations
 by diagnostic, non-standard codes, audited MTA rejects, reloads. It also
 lints the exposition with "promtool check metrics", checks the HTTP side
-(404, 405, HEAD) and the -m option on IPv6 loopback. Prometheus and the
-milter are stopped by PID. Needs root, Postfix and prometheus (Debian
-packages); under CI=true a missing one is a failure. Prints TAP.
+(404, 405, HEAD) and the -m option on IPv6 loopback. A proxy child
+(tests/e2e/children.py "rejectall", evaluate = true: its verdicts are only
+logged) gives the per-child families. Prometheus, the child and the milter
+are stopped by PID. Needs root, Postfix, prometheus and python3-milter
+(Debian packages); under CI=true a missing one is a failure. Prints TAP.
 """
 
 import json
@@ -36,6 +38,8 @@ PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 NS = "smtpreply_milter_"
 TOP = os.environ.get("top_srcdir") or os.path.join(HERE, "..", "..")
+CHILDREN = os.path.join(HERE, "children.py")
+CHILD_PYTHON = "/usr/bin/python3"  # with Debian's python3-milter
 RULES_FILE = os.path.abspath(os.path.join(TOP, "contrib", "prometheus", "smtpreply.rules.yml"))
 
 
@@ -140,6 +144,19 @@ rules = (
 '''
 
 
+def start_child(base, port):
+    """children.py rejectall on PORT, in the background."""
+    logf = open(os.path.join(base, "child.log"), "ab")
+    proc = subprocess.Popen([CHILD_PYTHON, CHILDREN, "rejectall", "inet:%d@127.0.0.1" % port],
+                            stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT)
+    deadline = time.time() + 10
+    while time.time() < deadline and proc.poll() is None:
+        if mta.port_open("127.0.0.1", port):
+            return proc
+        time.sleep(0.05)
+    raise RuntimeError("children.py rejectall did not start")
+
+
 def send(port, rcpts, subject="metrics"):
     """One message, one RCPT per address; returns the RCPT replies."""
     c = mta.SmtpClient("127.0.0.1", port)
@@ -161,6 +178,8 @@ def main():
                            "metrics tests")
     if not os.access(MILTER, os.X_OK):
         mta.cannot_run("smtpreply-milter not built: %s" % MILTER, "metrics tests")
+    if subprocess.run([CHILD_PYTHON, "-c", "import Milter"], capture_output=True).returncode:
+        mta.cannot_run("pymilter missing (Debian package: python3-milter)", "metrics tests")
     base = tempfile.mkdtemp(prefix="smtpreply-metrics-")
     os.chmod(base, 0o755)
     smtp_port, milter_port = mta.free_port(), mta.free_port()
@@ -174,11 +193,16 @@ def main():
             "permit_mynetworks, reject_unauth_destination",
     }, maps={"access": access})
     # The setting, without a host: loopback.
-    conf = 'metrics = "inet:%d";\n' % metrics_port + RULES
+    child_port = mta.free_port()
+    conf = ('metrics = "inet:%d";\n' % metrics_port +
+            'milters = ( { name = "judge"; socket = "inet:%d@127.0.0.1"; evaluate = true; } );\n'
+            % child_port + RULES)
+    child = None
     milter = Milter(base, "inet:%d@127.0.0.1" % milter_port, conf)
     prom = Prometheus(os.path.join(base, "prometheus"), "127.0.0.1:%d" % metrics_port,
                       prom_port)
     try:
+        child = start_child(base, child_port)
         milter.start()
         tap.ok(milter.wait_log(r"metrics: serving /metrics on inet:%d" % metrics_port),
                "the milter logs where /metrics is served")
@@ -191,6 +215,8 @@ def main():
             prom.stop()
         milter.stop()
         pf.stop()
+        if child is not None:
+            mta.stop_process(child, 5)
     tap.run(option_inet6, tap, base)
     if tap.failed:
         tap.diag("milter log:\n" + milter.log())
@@ -259,6 +285,15 @@ def scraped(tap, prom, milter, smtp_port, metrics_port):
     tap.ok((prom.value(NS + 'sessions_total') or 0) >= 3.0, "sessions_total >= 3")
     tap.is_(prom.value(NS + 'messages_total'), 3.0, "messages_total = 3")
     tap.is_(prom.value(NS + 'internal_errors_total'), 0.0, "internal_errors_total = 0")
+    # The proxy child, in evaluation: it rejected what it was shown.
+    calls = prom.value(NS + 'child_calls_total{child="judge"}')
+    tap.ok(calls is not None and calls > 0, "child_calls_total{child=judge} > 0", diag=calls)
+    # setreply + REJECT goes over the wire as a reply code (SMFIR_REPLYCODE).
+    rej = prom.value('sum(%schild_replies_total{child="judge",kind=~"reject|replycode"})' % NS)
+    tap.ok(rej is not None and rej >= 3, "child_replies_total{child=judge,kind=replycode} >= 3 "
+           "(its rejects)", diag=str(prom.query(NS + "child_replies_total")))
+    tap.is_(prom.value(NS + 'child_errors_total{child="judge"}'), 0.0,
+            "child_errors_total{child=judge} = 0")
     # Reloads: a good one, then a broken file (kept out), counted by result.
     before = prom.value(NS + "config_last_reload_success_timestamp_seconds")
     time.sleep(1.1)

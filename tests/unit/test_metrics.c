@@ -4,7 +4,7 @@
  * writer (escaping, names, bounds), the collector registry, the listen
  * address of the endpoint, the "metrics" setting, the lock-free table of
  * replies sent (exact under threads, bounded) and the families the
- * milter's counters write.
+ * milter's counters and the proxy's children write.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "counters.h"
 #include "metrics.h"
+#include "proxy_metrics.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -431,6 +432,70 @@ START_TEST(test_replies_threads)
 }
 END_TEST
 
+/* ---- the proxy's children ------------------------------------------------- */
+
+static struct proxy_child_counters kid1, kid2;
+static struct proxy_conf kids_pc;
+
+static void collect_kids(struct metrics_out *o, void *arg)
+{
+	proxy_metrics_write(o, arg);
+}
+
+static char *render_kids(struct proxy_conf *pc)
+{
+	struct metrics_registry reg;
+	char *buf;
+	size_t len;
+
+	metrics_registry_init(&reg);
+	metrics_register(&reg, collect_kids, pc);
+	ck_assert_int_eq(metrics_render(&reg, &buf, &len), 0);
+	return buf;
+}
+
+START_TEST(test_children)
+{
+	struct proxy_child_conf ch[2];
+	struct proxy_conf none = { NULL, 0 };
+	char *buf;
+	int i;
+
+	memset(ch, 0, sizeof(ch));
+	ch[0].name = "dkim";
+	ch[0].ctr = &kid1;
+	ch[1].name = "spf-check.v2";
+	ch[1].ctr = &kid2;
+	kids_pc.child = ch;
+	kids_pc.n = 2;
+	for (i = 0; i < 3; i++)
+		counters_inc(&kid1.calls);
+	counters_inc(&kid1.verdicts[MCLIENT_R_REJECT]);
+	counters_inc(&kid1.verdicts[MCLIENT_R_REPLYCODE]);
+	counters_inc(&kid1.normalized[SR_D_ENHANCED_CLASS_MISMATCH]);
+	counters_inc(&kid2.errors);
+	atomic_store(&kid1.latency_us_total, 1500000);
+	atomic_store(&kid1.latency_us_max, 250000);
+	buf = render_kids(&kids_pc);
+	ASSERT_LINE(buf, "smtpreply_milter_child_calls_total{child=\"dkim\"} 3");
+	ASSERT_LINE(buf, "smtpreply_milter_child_calls_total{child=\"spf-check.v2\"} 0");
+	ASSERT_LINE(buf, "smtpreply_milter_child_replies_total{child=\"dkim\",kind=\"reject\"} 1");
+	ASSERT_LINE(buf, "smtpreply_milter_child_replies_total{child=\"dkim\",kind=\"replycode\"} 1");
+	ASSERT_LINE(buf, "smtpreply_milter_child_replies_normalized_total{child=\"dkim\",diagnostic=\"enhanced-class-mismatch\"} 1");
+	ASSERT_LINE(buf, "smtpreply_milter_child_errors_total{child=\"spf-check.v2\"} 1");
+	ASSERT_LINE(buf, "smtpreply_milter_child_unfixable_replies_total{child=\"dkim\"} 0");
+	ASSERT_LINE(buf, "smtpreply_milter_child_call_seconds_total{child=\"dkim\"} 1.5");
+	ASSERT_LINE(buf, "smtpreply_milter_child_call_max_seconds{child=\"dkim\"} 0.25");
+	ck_assert_ptr_null(strstr(buf, "kind=\"accept\""));
+	ck_assert_ptr_nonnull(strstr(buf, "# TYPE smtpreply_milter_child_call_max_seconds gauge\n"));
+	free(buf);
+	/* No children: no family at all. */
+	buf = render_kids(&none);
+	ck_assert_str_eq(buf, "");
+	free(buf);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
@@ -450,6 +515,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_counters_families);
 	tcase_add_test(tc, test_replies_bounded);
 	tcase_add_test(tc, test_replies_threads);
+	tcase_add_test(tc, test_children);
 	suite_add_tcase(s, tc);
 	return s;
 }

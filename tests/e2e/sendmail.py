@@ -42,10 +42,14 @@ name is "vm"):
   where a private hosts file is bound over /etc/hosts (mx.test.invalid ->
   127.0.0.1; no DNS query), an empty directory over /etc/mail when there is
   one (before it reads -C's file, sendmail reads its compiled-in
-  /etc/mail/service.switch if it exists) and, when /dev/log exists, a
-  datagram socket of this object over /dev/log: sendmail's syslog lines land
-  in PrivateSendmail.log_file instead of the machine's log. Nothing outside
-  the namespaces changes.
+  /etc/mail/service.switch if it exists) and a datagram socket of this
+  object over /dev/log: sendmail's syslog lines land in
+  PrivateSendmail.log_file instead of the machine's log. On a machine with
+  no /dev/log (no syslog daemon: a fresh container), the namespace gets a
+  /dev of its own first (a tmpfs holding the host's null, zero, random,
+  urandom, tty, pts and shm bound in, and the fd links) with the socket as
+  its /dev/log, so the log checks run everywhere. Nothing outside the
+  namespaces changes.
 - sendmail refuses files in a directory path with a world-writable directory
   (/tmp); DontBlameSendmail=TrustStickyBit accepts a sticky one.
 - DeliveryMode=queueonly: an accepted message stays in the private queue,
@@ -387,6 +391,9 @@ class PrivateSendmail:
         self.stderr_file = os.path.join(self.base, "sendmail.stderr")
         self.devlog = os.path.join(self.base, "dev-log")
         self.empty_dir = os.path.join(self.base, "empty")
+        # Where the host's /dev stays reachable when the namespace gets a
+        # /dev of its own (no /dev/log on the host).
+        self.host_dev = os.path.join(self.base, "host-dev")
         self.sink = None
         self.env = dict(os.environ)
         self.env["LD_LIBRARY_PATH"] = lib_path(self.root)
@@ -499,7 +506,7 @@ class PrivateSendmail:
 
     # ---- running -------------------------------------------------------------
     def _start_sink(self):
-        if self.sink is None and os.path.exists("/dev/log"):
+        if self.sink is None:
             self.sink = _SyslogSink(self.devlog, self.log_file, self.hostname.split(".")[0])
 
     def argv(self, args, wrapper=()):
@@ -507,13 +514,28 @@ class PrivateSendmail:
         args, inside private mount and UTS namespaces (see the module's
         docstring); wrapper (e.g. strace ...) goes right before sendmail."""
         self._start_sink()
+        os.makedirs(self.host_dev, exist_ok=True)
+        # No /dev/log to bind over: a private /dev (tmpfs) with the host's
+        # devices bound in, and an empty file for the socket to cover.
+        own_dev = ('if [ ! -e /dev/log ] && [ ! -L /dev/log ]; then '
+                   'mount --bind /dev "$5" || exit 71; '
+                   'mount -t tmpfs -o mode=0755,nosuid tmpfs /dev || exit 71; '
+                   'for n in null zero full random urandom tty; do '
+                   '[ -e "$5/$n" ] || continue; : > "/dev/$n"; '
+                   'mount --bind "$5/$n" "/dev/$n" || exit 71; done; '
+                   'for d in pts shm; do [ -d "$5/$d" ] || continue; '
+                   'mkdir "/dev/$d"; mount --bind "$5/$d" "/dev/$d" || exit 71; done; '
+                   'ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin; '
+                   'ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc/self/fd/2 /dev/stderr; '
+                   ': > /dev/log; fi; ')
         script = ('mount --bind "$1" /etc/hosts || exit 71; '
-                  'if [ -n "$2" ]; then mount --bind "$2" /dev/log || exit 71; fi; '
+                  + own_dev +
+                  'mount --bind "$2" /dev/log || exit 71; '
                   'if [ -d /etc/mail ]; then mount --bind "$3" /etc/mail || exit 71; fi; '
-                  'hostname "$4" || exit 71; shift 4; exec "$@"')
+                  'hostname "$4" || exit 71; shift 5; exec "$@"')
         return (["unshare", "--mount", "--uts", "--propagation", "private", "--",
                  "/bin/sh", "-c", script, "sh", self.hosts,
-                 self.devlog if self.sink is not None else "", self.empty_dir, self.hostname]
+                 self.devlog, self.empty_dir, self.hostname, self.host_dev]
                 + list(wrapper) + [self.path(SENDMAIL), "-C", self.cf] + list(args))
 
     def run(self, args, wrapper=(), timeout=60, input=None):

@@ -961,6 +961,29 @@ static const char *exim_after_command(const char *a, size_t n)
 	return c != NULL ? c + 2 : NULL;
 }
 
+/* The peer from "NAME [IP] : " right before P (a callout's host). */
+static bool exim_host_before(const char *m, const char *p,
+			     struct maillog_reply *out)
+{
+	const char *s;
+
+	if (!(p - m >= 6 && memcmp(p - 3, " : ", 3) == 0 && p[-4] == ']'))
+		return false;
+	for (s = p - 4; s > m && s[-1] != ' '; s--)
+		continue;	/* s: the "[ip]" */
+	if (!(s - m >= 2 && s[-1] == ' '))
+		return false;
+	for (s -= 2; s > m && s[-1] != ' '; s--)
+		continue;	/* s: the name */
+	return exim_name_ip(s, p - 3, out);
+}
+
+/* A delivery line ("== b R=.. T=.. defer (-19) H=..."), not a host's. */
+static bool exim_delivery_line(const char *m, size_t upto)
+{
+	return FIND(m, upto, " T=") != NULL || FIND(m, upto, " R=") != NULL;
+}
+
 /* REPLY[0..N) as the reply: with a code, a malformed one, or none. */
 static bool exim_reply(const char *r, size_t n, bool any_text,
 		       struct maillog_reply *out)
@@ -976,6 +999,20 @@ static bool exim_reply(const char *r, size_t n, bool any_text,
 			return false;
 		out->malformed = out->has_code = true;
 	}
+	return true;
+}
+
+/* The reply after "MARKER COMMAND: " (MARKER at P, MLEN long). */
+static bool exim_after(const char *m, size_t len, const char *p, size_t mlen,
+		       bool any_text, struct maillog_reply *out)
+{
+	const char *a = p + mlen, *r = exim_after_command(a, len - (size_t)(a - m));
+
+	if (r == NULL || !exim_reply(r, len - (size_t)(r - m), any_text, out))
+		return false;
+	out->dir = MAILLOG_DIR_REMOTE;
+	out->phase = exim_phase(a, (size_t)(r - a));
+	exim_peer_h(m, (size_t)(p - m), out);
 	return true;
 }
 
@@ -1033,7 +1070,7 @@ static bool exim_local(const char *m, size_t len, struct maillog_reply *out)
 static bool exim_callout(const char *m, size_t len, const char *p,
 			 struct maillog_reply *out)
 {
-	const char *a = p + 13, *q, *r, *s;
+	const char *a = p + 13, *q, *r;
 
 	q = FIND(a, len - (size_t)(a - m), "\" was: ");
 	if (q == NULL)
@@ -1043,16 +1080,7 @@ static bool exim_callout(const char *m, size_t len, const char *p,
 		return false;
 	out->dir = MAILLOG_DIR_REMOTE;
 	out->phase = exim_phase(a, (size_t)(q - a));
-	/* "127.0.0.1 [127.0.0.1] : " right before */
-	if (p - m >= 6 && memcmp(p - 3, " : ", 3) == 0 && p[-4] == ']') {
-		for (s = p - 4; s > m && s[-1] != ' '; s--)
-			continue;	/* s: the "[ip]" */
-		if (s - m >= 2 && s[-1] == ' ') {
-			for (s -= 2; s > m && s[-1] != ' '; s--)
-				continue;	/* s: the name */
-			exim_name_ip(s, p - 3, out);
-		}
-	}
+	exim_host_before(m, p, out);
 	return true;
 }
 
@@ -1119,45 +1147,28 @@ static bool exim_line(const char *m, size_t len, unsigned flags,
 	size_t n;
 
 	if (p == NULL) {
-		/* "LMTP error after RCPT TO:<b>: 550 ..." ("PRDR" alike) */
-		if ((p = FIND(m, len, "MTP error after ")) != NULL && p - m >= 1 &&
-		    p[-1] == 'L' && !(p - m >= 2 && p[-2] == '"')) {
-			a = p + 16;
-			r = exim_after_command(a, len - (size_t)(a - m));
-			if (r == NULL || !exim_reply(r, len - (size_t)(r - m),
-			    false, out))
+		/* "LMTP error after RCPT TO:<b>: 550 ...", and "... after
+		 * DATA: 452 ..." for the reply an LMTP server (or PRDR) gives
+		 * each recipient after the final dot: END-OF-MESSAGE */
+		if (((p = FIND(m, len, "LMTP error after ")) != NULL ||
+		    (p = FIND(m, len, "PRDR error after ")) != NULL) &&
+		    !(p > m && p[-1] == '"')) {
+			if (!exim_after(m, len, p, 17, false, out))
 				return false;
-			out->dir = MAILLOG_DIR_REMOTE;
-			out->phase = exim_phase(a, (size_t)(r - a));
-			exim_peer_h(m, (size_t)(p - m), out);
+			if (out->phase == MAILLOG_PHASE_DATA)
+				out->phase = MAILLOG_PHASE_EOM;
 			return true;
 		}
-		if ((p = FIND(m, len, "PRDR error after ")) != NULL) {
-			a = p + 17;
-			r = exim_after_command(a, len - (size_t)(a - m));
-			if (r == NULL || !exim_reply(r, len - (size_t)(r - m),
-			    false, out))
-				return false;
-			out->dir = MAILLOG_DIR_REMOTE;
-			out->phase = exim_phase(a, (size_t)(r - a));
-			exim_peer_h(m, (size_t)(p - m), out);
-			return true;
-		}
-		/* "Malformed SMTP reply in response to end of data: TEXT" */
+		/* "H=mx [ip]: Malformed SMTP reply in response to end of
+		 * data: TEXT" (then repeated on each address's line) */
 		if ((p = FIND(m, len, "Malformed SMTP reply in response to ")) !=
 		    NULL) {
-			a = p + 36;
-			r = exim_after_command(a, len - (size_t)(a - m));
-			if (r == NULL || !exim_reply(r, len - (size_t)(r - m),
-			    true, out))
-				return false;
-			out->dir = MAILLOG_DIR_REMOTE;
-			out->phase = exim_phase(a, (size_t)(r - a));
-			exim_peer_h(m, (size_t)(p - m), out);
-			return true;
+			out->conn_error = true;
+			out->repeat = exim_delivery_line(m, (size_t)(p - m));
+			return exim_after(m, len, p, 36, true, out);
 		}
 		/* "Remote host closed connection in response to X (EHLO
-		 * response was: 550 ...)" */
+		 * response was: 550 ...)" (then repeated likewise) */
 		if ((p = FIND(m, len, "(EHLO response was: ")) != NULL) {
 			r = p + 20;
 			n = len - (size_t)(r - m);
@@ -1166,6 +1177,8 @@ static bool exim_line(const char *m, size_t len, unsigned flags,
 				return false;
 			out->dir = MAILLOG_DIR_REMOTE;
 			out->phase = MAILLOG_PHASE_HELO;
+			out->conn_error = true;
+			out->repeat = exim_delivery_line(m, (size_t)(p - m));
 			exim_peer_h(m, (size_t)(p - m), out);
 			return true;
 		}
@@ -1194,6 +1207,10 @@ static bool exim_line(const char *m, size_t len, unsigned flags,
 	out->reply_len = len - (size_t)(out->reply - m);
 	out->has_code = true;
 	out->dir = MAILLOG_DIR_REMOTE;
+	/* a callout: "rejected RCPT <b>: NAME [IP] : SMTP error from ...",
+	 * the host called written before (H= would be the client) */
+	if (exim_host_before(m, p, out))
+		return true;
 	/* Exim up to 4.7x: "...: host NAME [IP]: 550 ..." inside the text */
 	h = FIND(a, (size_t)(r - a), ": host ");
 	if (h != NULL && exim_name_ip(h + 7, r, out)) {

@@ -83,6 +83,10 @@ struct maillog_reply {
 				 * "55", "55O" (has_code is then true too) */
 	bool success;		/* a 2xx success reply (MAILLOG_WANT_SUCCESS) */
 	enum maillog_filter filter;
+	bool conn_error;	/* Exim: a connection's error ("Malformed SMTP
+				 * reply", "EHLO response was"), logged on
+				 * the host's line, then again on ... */
+	bool repeat;		/* ... each address's delivery line */
 	const char *line;	/* the whole line, view */
 	size_t line_len;
 	const char *proc;	/* "host prog[pid]" of a syslog line, view

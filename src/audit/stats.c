@@ -645,6 +645,9 @@ void stats_flush(struct stats *st)
 {
 	memset(st->recent, 0, sizeof(st->recent));
 	memset(st->await, 0, sizeof(st->await));
+	st->conn_len = 0;
+	st->conn_lineno = 0;
+	st->conn_hash = 0;
 }
 
 /* The slot of a process "host tag[pid]": by its last bytes (the pid). */
@@ -705,6 +708,19 @@ void stats_feed(struct stats *st, const struct maillog_reply *r,
 	if (r->filter == MAILLOG_FILTER_IN) {
 		filter_in(st, r, lineno);
 		return;
+	}
+	if (r->conn_error) {
+		uint64_t h = hash64(r->reply, r->reply_len);
+
+		if (r->repeat && st->conn_len == r->reply_len &&
+		    st->conn_hash == h &&
+		    st->conn_lineno + STATS_TAKEBACK_LINES >= lineno)
+			return;		/* its host line counted it */
+		if (!r->repeat) {
+			st->conn_hash = h;
+			st->conn_len = r->reply_len;
+			st->conn_lineno = lineno;
+		}
 	}
 	if (r->filter == MAILLOG_FILTER_NONE) {
 		stats_add(st, r, t);

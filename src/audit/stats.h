@@ -27,6 +27,11 @@
  * STATS_TAKEBACK_LINES lines before, with the same text): every count
  * that reject added is taken away again, and the filter's "out" line is
  * counted with the reject's phase. The reply counted is the one sent.
+ * Likewise an Exim connection error (a malformed reply, a closed
+ * connection after EHLO) is counted on its host's line, not again on the
+ * delivery line of each address that repeats it (within
+ * STATS_TAKEBACK_LINES lines); a repeat with no host line before it
+ * counts.
  */
 #ifndef SMTPREPLY_AUDIT_STATS_H
 #define SMTPREPLY_AUDIT_STATS_H
@@ -178,6 +183,11 @@ struct stats {
 	/* Postfix reply filter lines (see above) */
 	struct stats_recent recent[32];
 	struct stats_awaiting await[8];
+	/* Exim: the last connection error of a host line, whose repeats on
+	 * the addresses' delivery lines are not counted again */
+	unsigned long long conn_lineno;
+	size_t conn_len;
+	uint64_t conn_hash;
 };
 
 /* Zero *ST (large: allocate it, do not put it on the stack). */

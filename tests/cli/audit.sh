@@ -113,6 +113,16 @@ is "$(json_get filter_changed)" 1 "forms.log: one reply changed by the reply fil
 is "$(json_get malformed_codes.0.reply)" "9999 what" "forms.log: a malformed code with its reply"
 like "$(json_get malformed_codes.0.line)" "said: 9999 what" "forms.log: ... and its line"
 
+# A main log of a real Exim 4.96 (exim-4.96.README): a connection error logged
+# on the host's line and repeated on each address's line counts once.
+audit exim-4.96.log
+golden exim-4.96.txt "exim-4.96.log (captured): text report"
+audit --json --success exim-4.96.log
+is "$(json_get recognized)" 29 "exim-4.96.log --success: reply lines recognized (3 success lines)"
+is "$(json_get replies)" 25 "exim-4.96.log --success: the repeats of a connection error not counted"
+is "$(json_get malformed)" 2 "exim-4.96.log: the malformed 9999, once per delivery attempt"
+is "$(json_get success)" 3 "exim-4.96.log --success: the peers' 250s"
+
 # ---- gzip, standard input -------------------------------------------------
 gzip -c "$data/postfix.log" >"$tmp/postfix.log.gz"
 audit postfix.log

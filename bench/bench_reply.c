@@ -27,16 +27,15 @@
 #define DEFAULT_N	2000000UL
 #define MAX_ROUNDS	1000
 
-static void
-usage(void)
+static void usage(void)
 {
 	fprintf(stderr, "usage: bench_reply [-r ROUNDS] [-n REPLIES_PER_ROUND] "
 		"CORPUS_FILE\n");
 	exit(2);
 }
 
-static unsigned long
-number(const char *arg, const char *what, unsigned long max)
+static unsigned long number(const char *arg, const char *what,
+			    unsigned long max)
 {
 	unsigned long v;
 	char *end;
@@ -51,8 +50,7 @@ number(const char *arg, const char *what, unsigned long max)
 	return v;
 }
 
-static double
-now(void)
+static double now(void)
 {
 	struct timespec ts;
 
@@ -63,8 +61,7 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int
-cmp_double(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -76,8 +73,8 @@ cmp_double(const void *a, const void *b)
  * Returns a checksum of what the engine produced; *NOK counts
  * normalized replies.
  */
-static uint64_t
-round_run(const struct sr_corpus *c, unsigned long n, unsigned long *nok)
+static uint64_t round_run(const struct sr_corpus *c, unsigned long n,
+			  unsigned long *nok)
 {
 	const struct sr_corpus_reply *cr;
 	struct sr_normalized norm;
@@ -122,8 +119,7 @@ round_run(const struct sr_corpus *c, unsigned long n, unsigned long *nok)
 	return sum;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	unsigned long rounds = DEFAULT_ROUNDS, n = DEFAULT_N, nok, i;
 	struct sr_corpus c;

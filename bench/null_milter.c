@@ -94,8 +94,9 @@ static sfsistat nm_close(SMFICTX *ctx)
  * unknown commands are never sent (no callbacks), and with -n neither is DATA.
  * Flags the MTA does not offer are not asked for. */
 static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-			     unsigned long f2, unsigned long f3, unsigned long *pf0,
-			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+			     unsigned long f2, unsigned long f3,
+			     unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 

@@ -37,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void violation(const struct sr_options *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
-static void
-violation(const struct sr_options *o, const char *fmt, ...)
+static void violation(const struct sr_options *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -53,9 +52,8 @@ violation(const struct sr_options *o, const char *fmt, ...)
 }
 
 /* The check result is consistent and every message formats. */
-static void
-check_diags(const struct sr_options *o, const struct sr_check *c,
-	    size_t nlines)
+static void check_diags(const struct sr_options *o, const struct sr_check *c,
+			size_t nlines)
 {
 	unsigned seen[SR_D__COUNT] = { 0 };
 	unsigned sev[3] = { 0, 0, 0 };
@@ -98,8 +96,8 @@ check_diags(const struct sr_options *o, const struct sr_check *c,
 		violation(o, "check: severity counts do not add up");
 }
 
-static void
-check_changes(const struct sr_options *o, const struct sr_normalized *n)
+static void check_changes(const struct sr_options *o,
+			  const struct sr_normalized *n)
 {
 	unsigned seen[SR_D__COUNT] = { 0 };
 	size_t i;
@@ -121,8 +119,8 @@ check_changes(const struct sr_options *o, const struct sr_normalized *n)
 }
 
 /* (c) and (e): the wire form's lines. */
-static void
-check_wire(const struct sr_options *o, const struct sr_normalized *n)
+static void check_wire(const struct sr_options *o,
+		       const struct sr_normalized *n)
 {
 	const char *w = n->wire, *line, *end, *p;
 	size_t nlines = 0, ll, el;
@@ -167,9 +165,9 @@ check_wire(const struct sr_options *o, const struct sr_normalized *n)
 }
 
 /* (b), (e): normalizing R again gives N. */
-static void
-check_again(const struct sr_options *o, const struct sr_normalized *n,
-	    const struct sr_reply *r, const char *how)
+static void check_again(const struct sr_options *o,
+			const struct sr_normalized *n, const struct sr_reply *r,
+			const char *how)
 {
 	struct sr_normalized n2;
 
@@ -216,8 +214,7 @@ reply_rank(const struct sr_reply *r)
 }
 
 /* Check and normalize R; assert the properties of the result. */
-static void
-run_reply(const struct sr_reply *r, const struct sr_options *o)
+static void run_reply(const struct sr_reply *r, const struct sr_options *o)
 {
 	char esc[2 * SR_MILTER_TEXT_MAX + 16];
 	char *texts[SR_MILTER_LINES_MAX * 8];
@@ -309,8 +306,7 @@ run_reply(const struct sr_reply *r, const struct sr_options *o)
  * Split P[LEN] (a copy, NUL-terminated at LEN) on NUL into code, enhanced
  * code and text lines, build a reply from them and run it.
  */
-static void
-run_parts(char *p, size_t len, const struct sr_options *o)
+static void run_parts(char *p, size_t len, const struct sr_options *o)
 {
 	const char *parts[2 + MAX_PARTS_TEXT];
 	const char *enhanced;
@@ -335,8 +331,7 @@ run_parts(char *p, size_t len, const struct sr_options *o)
 	sr_reply_release(&r);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sr_options o;
 	struct sr_reply r;

@@ -17,8 +17,7 @@
 static void corpus_error(char *err, size_t errsize, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void
-corpus_error(char *err, size_t errsize, const char *fmt, ...)
+static void corpus_error(char *err, size_t errsize, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -29,8 +28,7 @@ corpus_error(char *err, size_t errsize, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-hexval(int c)
+static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -41,8 +39,7 @@ hexval(int c)
 	return -1;
 }
 
-long
-sr_corpus_unescape(const char *in, size_t len, char *out, size_t *errpos)
+long sr_corpus_unescape(const char *in, size_t len, char *out, size_t *errpos)
 {
 	size_t i, o;
 	int hi, lo;
@@ -102,8 +99,7 @@ sr_corpus_unescape(const char *in, size_t len, char *out, size_t *errpos)
 }
 
 /* The escaped form of byte C into TMP[5]; returns its length. */
-static size_t
-escape_byte(unsigned char c, char tmp[5])
+static size_t escape_byte(unsigned char c, char tmp[5])
 {
 	static const char hex[] = "0123456789abcdef";
 
@@ -134,8 +130,7 @@ escape_byte(unsigned char c, char tmp[5])
 	return 1;
 }
 
-char *
-sr_corpus_escape(const char *in, size_t len, char *out, size_t size)
+char *sr_corpus_escape(const char *in, size_t len, char *out, size_t size)
 {
 	char tmp[5];
 	size_t i, o, n, total;
@@ -161,16 +156,14 @@ sr_corpus_escape(const char *in, size_t len, char *out, size_t size)
 	return out;
 }
 
-void
-sr_corpus_init(struct sr_corpus *c)
+void sr_corpus_init(struct sr_corpus *c)
 {
 	c->replies = NULL;
 	c->n = 0;
 	c->cap = 0;
 }
 
-void
-sr_corpus_free(struct sr_corpus *c)
+void sr_corpus_free(struct sr_corpus *c)
 {
 	size_t i;
 
@@ -181,8 +174,8 @@ sr_corpus_free(struct sr_corpus *c)
 }
 
 /* Append LEN bytes at BYTES (copied) as the reply of file line LINE. */
-static int
-corpus_add(struct sr_corpus *c, const char *bytes, size_t len, unsigned line)
+static int corpus_add(struct sr_corpus *c, const char *bytes, size_t len,
+		      unsigned line)
 {
 	struct sr_corpus_reply *nr;
 	size_t ncap;
@@ -212,8 +205,7 @@ corpus_add(struct sr_corpus *c, const char *bytes, size_t len, unsigned line)
  * newline. Returns 1 and sets *LEN, 0 at end of file, -1 on a read error,
  * -2 when the line is too long (the rest of it is not read).
  */
-static int
-read_line(FILE *fp, char *buf, size_t *len)
+static int read_line(FILE *fp, char *buf, size_t *len)
 {
 	size_t n = 0;
 	int ch;
@@ -236,8 +228,7 @@ read_line(FILE *fp, char *buf, size_t *len)
 }
 
 /* True when the line is to be skipped: empty, only blanks, or a comment. */
-static int
-skip_line(const char *buf, size_t len)
+static int skip_line(const char *buf, size_t len)
 {
 	size_t i;
 
@@ -249,9 +240,8 @@ skip_line(const char *buf, size_t len)
 	return 1;
 }
 
-int
-sr_corpus_load(struct sr_corpus *c, const char *path, char *err,
-	       size_t errsize)
+int sr_corpus_load(struct sr_corpus *c, const char *path, char *err,
+		   size_t errsize)
 {
 	FILE *fp;
 	char *line = NULL, *out = NULL;

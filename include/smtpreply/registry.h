@@ -58,7 +58,7 @@ struct sr_enhanced_info {
 
 /* The registry row for X.SUBJECT.DETAIL, or NULL if unregistered. */
 const struct sr_enhanced_info *sr_registry_enhanced(unsigned subject,
-						     unsigned detail);
+						    unsigned detail);
 
 /* Number of registry rows and the I-th one (ordered by subject, detail). */
 size_t sr_registry_enhanced_count(void);

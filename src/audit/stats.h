@@ -236,7 +236,7 @@ void stats_peer_set(struct stats *st, const char *name,
  * OUT (pointers into ST). Returns how many.
  */
 size_t stats_top_peers(const struct stats *st,
-			     const struct stats_peer **out, size_t n);
+		       const struct stats_peer **out, size_t n);
 
 /* "2xx", "4xx", "5xx", "other". */
 const char *stats_class_name(enum stats_class c);

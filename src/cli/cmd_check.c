@@ -48,8 +48,7 @@ static const char check_synopsis[] =
     "usage: smtpreply check [--phase P] [--milter] [--utf8] [--json] "
     "[--strict] [REPLY ...]\n";
 
-static void
-check_usage(FILE *fp)
+static void check_usage(FILE *fp)
 {
 	int i;
 
@@ -75,24 +74,21 @@ check_usage(FILE *fp)
 	    "warning), 2 bad usage or unreadable input.\n", fp);
 }
 
-static int
-check_usage_error(void)
+static int check_usage_error(void)
 {
 	fputs(check_synopsis, stderr);
 	fputs("Try 'smtpreply check --help' for more information.\n", stderr);
 	return CHECK_TROUBLE;
 }
 
-static int
-check_nomem(void)
+static int check_nomem(void)
 {
 	fputs("smtpreply: out of memory\n", stderr);
 	return CHECK_TROUBLE;
 }
 
 /* Length of the NUL-terminated string in the fixed array BUF[SIZE]. */
-static size_t
-fixed_len(const char *buf, size_t size)
+static size_t fixed_len(const char *buf, size_t size)
 {
 	const char *end = memchr(buf, '\0', size);
 
@@ -104,9 +100,8 @@ fixed_len(const char *buf, size_t size)
  * when it does not fit (*HEAP is then set, for the caller to free).
  * Returns the message, or NULL when memory ran out.
  */
-static const char *
-diag_message(const struct sr_diag *d, char *small, size_t size, char **heap,
-    size_t *lenp)
+static const char *diag_message(const struct sr_diag *d, char *small,
+				size_t size, char **heap, size_t *lenp)
 {
 	size_t len;
 
@@ -128,8 +123,7 @@ diag_message(const struct sr_diag *d, char *small, size_t size, char **heap,
  * The reply as the user gave it: one output line per input line, line
  * endings (LF or CRLF) not shown, everything else made printable.
  */
-static void
-print_input(FILE *fp, const char *in, size_t len, unsigned how)
+static void print_input(FILE *fp, const char *in, size_t len, unsigned how)
 {
 	const char *line = in, *end = in + len, *nl;
 	size_t n;
@@ -152,9 +146,9 @@ print_input(FILE *fp, const char *in, size_t len, unsigned how)
 }
 
 /* The report on one reply for people. */
-static int
-report_human(struct check_run *run, const char *in, size_t len,
-    const struct sr_check *chk, const struct sr_normalized *norm)
+static int report_human(struct check_run *run, const char *in, size_t len,
+			const struct sr_check *chk,
+			const struct sr_normalized *norm)
 {
 	FILE *fp = stdout;
 	unsigned how = run->opts.utf8 ? SHOW_UTF8 : 0;
@@ -225,9 +219,9 @@ report_human(struct check_run *run, const char *in, size_t len,
 }
 
 /* The report on one reply as one JSON object on one line. */
-static int
-report_json(struct check_run *run, const char *in, size_t len,
-    const struct sr_check *chk, const struct sr_normalized *norm)
+static int report_json(struct check_run *run, const char *in, size_t len,
+		       const struct sr_check *chk,
+		       const struct sr_normalized *norm)
 {
 	struct json_writer w;
 	const struct sr_diag *d;
@@ -308,8 +302,7 @@ report_json(struct check_run *run, const char *in, size_t len,
  * Check, normalize and report the reply of LEN bytes at IN. Returns 0,
  * or -1 when memory ran out.
  */
-static int
-check_reply(struct check_run *run, const char *in, size_t len)
+static int check_reply(struct check_run *run, const char *in, size_t len)
 {
 	struct sr_reply reply;
 	struct sr_check chk;
@@ -358,8 +351,7 @@ struct line_reader {
 #define LINE_KEEP_MAX (INPUT_REPLY_MAX + 1)
 
 /* Returns 1 with a line, 0 at end of input, -1 on a read error, -2 no memory. */
-static int
-read_line(struct line_reader *r)
+static int read_line(struct line_reader *r)
 {
 	size_t ncap;
 	char *nbuf;
@@ -399,8 +391,7 @@ read_line(struct line_reader *r)
 }
 
 /* A line with nothing but blanks (SP, HT, CR) on it. */
-static bool
-blank_line(const char *s, size_t len)
+static bool blank_line(const char *s, size_t len)
 {
 	size_t i;
 
@@ -421,8 +412,7 @@ struct input_reply {
 	bool skip;			/* over a bound: read, then dropped */
 };
 
-static int
-append_line(struct input_reply *ir, const struct line_reader *r)
+static int append_line(struct input_reply *ir, const struct line_reader *r)
 {
 	size_t need = r->len + (r->had_lf ? 1 : 0), ncap;
 	char *nbuf;
@@ -447,8 +437,7 @@ append_line(struct input_reply *ir, const struct line_reader *r)
 }
 
 /* The gathered reply is complete: check it, or say it was skipped. */
-static int
-finish_reply(struct check_run *run, struct input_reply *ir)
+static int finish_reply(struct check_run *run, struct input_reply *ir)
 {
 	size_t len = ir->len;
 
@@ -466,8 +455,7 @@ finish_reply(struct check_run *run, struct input_reply *ir)
 	return check_reply(run, len > 0 ? ir->buf : "", len);
 }
 
-static int
-check_stdin(struct check_run *run)
+static int check_stdin(struct check_run *run)
 {
 	struct line_reader r = { .fp = stdin };
 	struct input_reply ir = { .buf = NULL };
@@ -523,8 +511,7 @@ check_stdin(struct check_run *run)
 	return err;
 }
 
-int
-cmd_check(int argc, char **argv)
+int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "phase", required_argument, NULL, 'p' },

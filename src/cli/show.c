@@ -6,8 +6,7 @@
 
 #include "show.h"
 
-void
-put_printable(FILE *fp, const char *s, size_t len, unsigned how)
+void put_printable(FILE *fp, const char *s, size_t len, unsigned how)
 {
 	unsigned flags = SR_QUOTE_ESCAPE | SR_QUOTE_HEX_UPPER;
 	char buf[512], piece[SR_QUOTE_PIECE_MAX];

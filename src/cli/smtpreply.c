@@ -30,8 +30,7 @@ static const struct command commands[] = {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static void
-usage(FILE *fp)
+static void usage(FILE *fp)
 {
 	size_t i;
 
@@ -46,8 +45,7 @@ usage(FILE *fp)
 	    "Run 'smtpreply COMMAND --help' for the options of COMMAND.\n", fp);
 }
 
-static const struct command *
-find_command(const char *name)
+static const struct command *find_command(const char *name)
 {
 	size_t i;
 
@@ -58,8 +56,7 @@ find_command(const char *name)
 }
 
 /* Exit status 0 when everything reached standard output, else 2. */
-static int
-flush_stdout(void)
+static int flush_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("smtpreply: standard output");
@@ -68,8 +65,7 @@ flush_stdout(void)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	const struct command *cmd;
 	char help_opt[] = "--help";

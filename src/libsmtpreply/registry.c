@@ -118,7 +118,7 @@ int sr_enh_parse(const char *s, size_t len, struct sr_enh *out)
 /* ---- the IANA registry ------------------------------------------------- */
 
 const struct sr_enhanced_info *sr_registry_enhanced(unsigned subject,
-						     unsigned detail)
+						    unsigned detail)
 {
 	size_t low = 0;
 	size_t high = sr_data_enhanced_count;

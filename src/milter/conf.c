@@ -299,7 +299,7 @@ int conf_level_lookup(const char *name)
 /* ---- replies --------------------------------------------------------------- */
 
 void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
-		       struct sr_options *o)
+		     struct sr_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->phase = phase;
@@ -312,10 +312,10 @@ void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
  * Build the reply for ACTION at PHASE from NLINES lines (reply.c). Errors
  * go to LD at FILE:LINE with PREFIX. Returns NULL on error.
  */
-static struct reply *
-reply_build(struct loader *ld, const char *file, unsigned line,
-	    const char *prefix, const char *const *lines, size_t nlines,
-	    enum rule_action action, enum sr_phase phase)
+static struct reply *reply_build(struct loader *ld, const char *file,
+				 unsigned line, const char *prefix,
+				 const char *const *lines, size_t nlines,
+				 enum rule_action action, enum sr_phase phase)
 {
 	struct reply *rp;
 	char err[512];
@@ -1172,7 +1172,7 @@ static const char *const top_known[] = {
 };
 
 int conf_load(const char *path, struct conf **out,
-		struct conf_errors *errs)
+	      struct conf_errors *errs)
 {
 	struct loader ld = { path, errs, 0, NULL };
 	config_t lc;
@@ -1245,7 +1245,7 @@ done:
 /* ---- run time -------------------------------------------------------------- */
 
 const struct reply *conf_rule_reply(const struct conf *cfg,
-					     const struct rule *r)
+				    const struct rule *r)
 {
 	enum sr_phase ph = rule_phase_sr(r->phase);
 

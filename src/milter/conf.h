@@ -111,7 +111,7 @@ void conf_errors_free(struct conf_errors *e);
  * the caller initialized and frees) and *OUT NULL.
  */
 int conf_load(const char *path, struct conf **out,
-		struct conf_errors *errs);
+	      struct conf_errors *errs);
 
 /* Take one more reference; returns CFG. */
 struct conf *conf_ref(struct conf *cfg);
@@ -120,7 +120,7 @@ void conf_unref(struct conf *cfg);
 
 /* The engine options a reply at PHASE is normalized with under CFG. */
 void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
-		       struct sr_options *o);
+		     struct sr_options *o);
 
 /*
  * The reply rule R answers with: its own, or for reject/tempfail the one
@@ -129,7 +129,7 @@ void conf_sr_options(const struct conf *cfg, enum sr_phase phase,
  * uses the rule's name).
  */
 const struct reply *conf_rule_reply(const struct conf *cfg,
-					     const struct rule *r);
+				    const struct rule *r);
 
 /*
  * Check a milter socket specification: inet:PORT@HOST or inet6:PORT@HOST

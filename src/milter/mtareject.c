@@ -47,7 +47,7 @@ static bool is_the_recipient(const char *a, size_t alen, const char *rcpt)
 }
 
 int mtareject_check(const char *host, const char *addr, const char *rcpt,
-		     bool utf8, struct mtareject *out)
+		    bool utf8, struct mtareject *out)
 {
 	struct sr_options o = { SR_PHASE_RCPT, SR_CONTEXT_WIRE, utf8, NULL, false };
 	size_t hlen = host != NULL ? strnlen(host, MTAREJECT_VALUE_MAX) : 0;

@@ -44,6 +44,6 @@ struct mtareject {
  * came with no reply (a ruleset-5 error, a program recipient).
  */
 int mtareject_check(const char *host, const char *addr, const char *rcpt,
-		     bool utf8, struct mtareject *out);
+		    bool utf8, struct mtareject *out);
 
 #endif /* SMTPREPLY_MILTER_MTAREJECT_H */

@@ -515,7 +515,8 @@ unsigned rules_phases_needed(const struct rule_set *rs)
 	return mask;
 }
 
-static void add_name(const char **names, size_t max, size_t *n, const char *name)
+static void add_name(const char **names, size_t max, size_t *n,
+		     const char *name)
 {
 	size_t i;
 

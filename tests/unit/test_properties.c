@@ -65,8 +65,7 @@ struct prop_state {
 /* ---- reporting ----------------------------------------------------------- */
 
 /* Write the failing case as a fuzz_reply input into $SR_PROPERTY_DUMP. */
-static void
-dump_case(const char *in, size_t len, const struct sr_options *o)
+static void dump_case(const char *in, size_t len, const struct sr_options *o)
 {
 	const char *dir = getenv("SR_PROPERTY_DUMP");
 	char path[4096];
@@ -95,9 +94,8 @@ static void prop_fail(struct prop_state *ps, const char *in, size_t len,
 		      const struct sr_options *o, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-static void
-prop_fail(struct prop_state *ps, const char *in, size_t len,
-	  const struct sr_options *o, const char *fmt, ...)
+static void prop_fail(struct prop_state *ps, const char *in, size_t len,
+		      const struct sr_options *o, const char *fmt, ...)
 {
 	char what[400], esc[480], msg[1024];
 	va_list ap;
@@ -119,8 +117,7 @@ prop_fail(struct prop_state *ps, const char *in, size_t len,
 }
 
 /* The names of the error-level diagnostics in C, for messages. */
-static const char *
-error_names(const struct sr_check *c, char *buf, size_t size)
+static const char *error_names(const struct sr_check *c, char *buf, size_t size)
 {
 	size_t i, o = 0;
 	int n;
@@ -144,10 +141,9 @@ error_names(const struct sr_check *c, char *buf, size_t size)
  * The check result C of a reply of NLINES lines is consistent: each id at
  * most once, severity counts add up, strings terminated, messages format.
  */
-static void
-check_diags(struct prop_state *ps, const char *in, size_t len,
-	    const struct sr_options *o, const struct sr_check *c,
-	    size_t nlines)
+static void check_diags(struct prop_state *ps, const char *in, size_t len,
+			const struct sr_options *o, const struct sr_check *c,
+			size_t nlines)
 {
 	unsigned seen[SR_D__COUNT] = { 0 };
 	unsigned sev[3] = { 0, 0, 0 };
@@ -205,9 +201,9 @@ check_diags(struct prop_state *ps, const char *in, size_t len,
 }
 
 /* The change list of N is well-formed. */
-static void
-check_changes(struct prop_state *ps, const char *in, size_t len,
-	      const struct sr_options *o, const struct sr_normalized *n)
+static void check_changes(struct prop_state *ps, const char *in, size_t len,
+			  const struct sr_options *o,
+			  const struct sr_normalized *n)
 {
 	unsigned seen[SR_D__COUNT] = { 0 };
 	size_t i;
@@ -240,9 +236,9 @@ check_changes(struct prop_state *ps, const char *in, size_t len,
  * with no bare CR or LF, each at most 510 octets (512 with CRLF), as many
  * as N says, each starting with N's code and enhanced code.
  */
-static void
-check_wire(struct prop_state *ps, const char *in, size_t len,
-	   const struct sr_options *o, const struct sr_normalized *n)
+static void check_wire(struct prop_state *ps, const char *in, size_t len,
+		       const struct sr_options *o,
+		       const struct sr_normalized *n)
 {
 	const char *w = n->wire, *line, *end, *p;
 	size_t nlines = 0, ll, cl, el;
@@ -301,10 +297,10 @@ check_wire(struct prop_state *ps, const char *in, size_t len,
  * to MAXTEXT) with NUL-terminated copies when TEXTS is not NULL; returns
  * how many texts there were, or -1 after a failure or when memory ran out.
  */
-static long
-check_texts(struct prop_state *ps, const char *in, size_t len,
-	    const struct sr_options *o, const struct sr_normalized *n,
-	    char **texts, size_t maxtext)
+static long check_texts(struct prop_state *ps, const char *in, size_t len,
+			const struct sr_options *o,
+			const struct sr_normalized *n, char **texts,
+			size_t maxtext)
 {
 	char esc[2 * SR_MILTER_TEXT_MAX + 16];
 	struct sr_span t;
@@ -357,10 +353,10 @@ check_texts(struct prop_state *ps, const char *in, size_t len,
 }
 
 /* (b) and (e): normalizing R again gives N, byte for byte. */
-static void
-check_again(struct prop_state *ps, const char *in, size_t len,
-	    const struct sr_options *o, const struct sr_normalized *n,
-	    const struct sr_reply *r, const char *how)
+static void check_again(struct prop_state *ps, const char *in, size_t len,
+			const struct sr_options *o,
+			const struct sr_normalized *n, const struct sr_reply *r,
+			const char *how)
 {
 	struct sr_normalized n2;
 	char esc[200];
@@ -417,9 +413,8 @@ reply_rank(const struct sr_reply *r)
  * All properties of reply R, built from IN[LEN] (for messages), in
  * options O.
  */
-static void
-check_built(struct prop_state *ps, const char *in, size_t len,
-	    const struct sr_options *o, const struct sr_reply *r)
+static void check_built(struct prop_state *ps, const char *in, size_t len,
+			const struct sr_options *o, const struct sr_reply *r)
 {
 	struct sr_reply r2, r3;
 	struct sr_check chk, chk2;
@@ -499,9 +494,8 @@ out:
 }
 
 /* The reply IN[LEN] in wire form. */
-static void
-check_wire_form(struct prop_state *ps, const char *in, size_t len,
-		const struct sr_options *o)
+static void check_wire_form(struct prop_state *ps, const char *in, size_t len,
+			    const struct sr_options *o)
 {
 	struct sr_reply r;
 
@@ -519,9 +513,8 @@ check_wire_form(struct prop_state *ps, const char *in, size_t len,
  * Without a NUL the whole reply is the code: codes come from people too
  * ("55O", "550 5.7.1").
  */
-static void
-check_parts_form(struct prop_state *ps, const char *in, size_t len,
-		 const struct sr_options *o)
+static void check_parts_form(struct prop_state *ps, const char *in, size_t len,
+			     const struct sr_options *o)
 {
 	const char *parts[2 + MAX_PARTS_TEXT];
 	struct sr_reply r;
@@ -553,8 +546,7 @@ check_parts_form(struct prop_state *ps, const char *in, size_t len,
 }
 
 /* Check every reply of C in combination I (phase, context), UTF-8 off, on. */
-static void
-run_set(const struct sr_corpus *c, int i, const char *what)
+static void run_set(const struct sr_corpus *c, int i, const char *what)
 {
 	struct prop_state ps;
 	struct sr_options o;
@@ -599,8 +591,7 @@ END_TEST
 /* ---- pseudo-random replies ----------------------------------------------- */
 
 /* xorshift64*: small, fast, the same everywhere. */
-static uint64_t
-rng_next(uint64_t *s)
+static uint64_t rng_next(uint64_t *s)
 {
 	uint64_t x = *s;
 
@@ -611,15 +602,14 @@ rng_next(uint64_t *s)
 	return x * UINT64_C(0x2545F4914F6CDD1D);
 }
 
-static size_t
-rng_below(uint64_t *s, size_t n)
+static size_t rng_below(uint64_t *s, size_t n)
 {
 	return n ? (size_t)(rng_next(s) >> 11) % n : 0;
 }
 
 /* Insert LEN bytes at POS of BUF[*BLEN] (capacity MUTANT_MAX), if they fit. */
-static void
-buf_insert(char *buf, size_t *blen, size_t pos, const char *s, size_t len)
+static void buf_insert(char *buf, size_t *blen, size_t pos, const char *s,
+		       size_t len)
 {
 	if (*blen + len > MUTANT_MAX || pos > *blen)
 		return;
@@ -628,8 +618,7 @@ buf_insert(char *buf, size_t *blen, size_t pos, const char *s, size_t len)
 	*blen += len;
 }
 
-static void
-buf_delete(char *buf, size_t *blen, size_t pos, size_t len)
+static void buf_delete(char *buf, size_t *blen, size_t pos, size_t len)
 {
 	if (pos >= *blen)
 		return;
@@ -640,8 +629,8 @@ buf_delete(char *buf, size_t *blen, size_t pos, size_t len)
 }
 
 /* Apply one random mutation to BUF[*BLEN]. */
-static void
-mutate(uint64_t *s, char *buf, size_t *blen, const struct sr_corpus *c)
+static void mutate(uint64_t *s, char *buf, size_t *blen,
+		   const struct sr_corpus *c)
 {
 	static const char special[] = "\r\n\0-. \t%0123456789";
 	static const char *const codes[] = {
@@ -749,9 +738,8 @@ mutate(uint64_t *s, char *buf, size_t *blen, const struct sr_corpus *c)
  * Fill R with N replies: the empty reply, then mutants of corpus entries
  * (1 to 4 mutations each), all from SEED.
  */
-static int
-make_randoms(struct sr_corpus *r, const struct sr_corpus *c, size_t n,
-	     uint64_t seed)
+static int make_randoms(struct sr_corpus *r, const struct sr_corpus *c,
+			size_t n, uint64_t seed)
 {
 	const struct sr_corpus_reply *base;
 	uint64_t s = seed ? seed : 1;
@@ -793,8 +781,7 @@ make_randoms(struct sr_corpus *r, const struct sr_corpus *c, size_t n,
 
 /* ---- main ---------------------------------------------------------------- */
 
-static Suite *
-properties_suite(void)
+static Suite *properties_suite(void)
 {
 	Suite *s;
 	TCase *tc;
@@ -824,8 +811,7 @@ env_number(const char *name, unsigned long long dflt)
 	return *end == '\0' ? n : dflt;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	char path[4096], err[512];
 	const char *dir;

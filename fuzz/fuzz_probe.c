@@ -30,16 +30,14 @@ struct stream {
 	long long clock;
 };
 
-static int
-f_send(void *ctx, const char *p, size_t len)
+static int f_send(void *ctx, const char *p, size_t len)
 {
 	(void)ctx;
 	assert(len >= 2 && p[len - 2] == '\r' && p[len - 1] == '\n');
 	return 0;
 }
 
-static ssize_t
-f_recv(void *ctx, char *buf, size_t size, int timeout_ms)
+static ssize_t f_recv(void *ctx, char *buf, size_t size, int timeout_ms)
 {
 	struct stream *s = ctx;
 	size_t n = s->piece;

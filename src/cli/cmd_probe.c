@@ -71,8 +71,7 @@ static const char probe_synopsis[] =
     "       smtpreply probe [OPTIONS] --exec 'COMMAND'\n"
     "       smtpreply probe --list\n";
 
-static void
-probe_usage(FILE *fp)
+static void probe_usage(FILE *fp)
 {
 	fputs(probe_synopsis, fp);
 	fputs("\n"
@@ -111,8 +110,7 @@ probe_usage(FILE *fp)
 	    fp);
 }
 
-static int
-probe_usage_error(void)
+static int probe_usage_error(void)
 {
 	fputs(probe_synopsis, stderr);
 	fputs("Try 'smtpreply probe --help' for more information.\n", stderr);
@@ -120,8 +118,7 @@ probe_usage_error(void)
 }
 
 /* Whether ID is in the comma-separated LIST. */
-static bool
-in_list(const char *list, const char *id)
+static bool in_list(const char *list, const char *id)
 {
 	size_t n = strlen(id);
 	const char *p = list;
@@ -137,8 +134,7 @@ in_list(const char *list, const char *id)
 }
 
 /* Every id of LIST names a probe; else complain. */
-static bool
-list_valid(const char *list, const char *opt)
+static bool list_valid(const char *list, const char *opt)
 {
 	char id[64];
 	const char *p = list, *end;
@@ -167,8 +163,7 @@ list_valid(const char *list, const char *opt)
 	return true;
 }
 
-static bool
-parse_seconds(const char *s, int *ms)
+static bool parse_seconds(const char *s, int *ms)
 {
 	char *end;
 	double v;
@@ -181,8 +176,7 @@ parse_seconds(const char *s, int *ms)
 	return true;
 }
 
-static void
-list_probes(void)
+static void list_probes(void)
 {
 	const struct probe_def *defs;
 	size_t n, i;
@@ -194,8 +188,8 @@ list_probes(void)
 }
 
 /* The server's name from a 220 greeting, as the default local domain. */
-static void
-domain_from_greeting(struct probe_cli *cli, const struct probe_result *res)
+static void domain_from_greeting(struct probe_cli *cli,
+				 const struct probe_result *res)
 {
 	const struct probe_exchange *e;
 	size_t i, n;
@@ -220,8 +214,7 @@ domain_from_greeting(struct probe_cli *cli, const struct probe_result *res)
 		cli->params.domain = cli->domain;
 }
 
-static void
-settle_rcpt(struct probe_cli *cli)
+static void settle_rcpt(struct probe_cli *cli)
 {
 	if (!cli->rcpt_given && cli->params.domain != NULL &&
 	    cli->params.rcpt == NULL) {
@@ -233,8 +226,7 @@ settle_rcpt(struct probe_cli *cli)
 
 /* ---- text report ---------------------------------------------------------- */
 
-static size_t
-first_line_len(const char *s, size_t len)
+static size_t first_line_len(const char *s, size_t len)
 {
 	const char *nl = memchr(s, '\n', len);
 	size_t n = nl != NULL ? (size_t)(nl - s) : len;
@@ -245,8 +237,7 @@ first_line_len(const char *s, size_t len)
 }
 
 /* Each line of the LEN bytes at S after PREFIX, made printable. */
-static void
-put_lines(FILE *fp, const char *prefix, const char *s, size_t len)
+static void put_lines(FILE *fp, const char *prefix, const char *s, size_t len)
 {
 	const char *end = s + len, *nl;
 	size_t n;
@@ -265,8 +256,7 @@ put_lines(FILE *fp, const char *prefix, const char *s, size_t len)
 	}
 }
 
-static const char *
-problem_text(enum probe_problem p)
+static const char *problem_text(enum probe_problem p)
 {
 	switch (p) {
 	case PROBE_TIMEOUT:
@@ -285,8 +275,7 @@ problem_text(enum probe_problem p)
 	}
 }
 
-static void
-text_diags(FILE *fp, const struct probe_exchange *e)
+static void text_diags(FILE *fp, const struct probe_exchange *e)
 {
 	const struct sr_diag *d;
 	char msg[512];
@@ -325,8 +314,7 @@ text_diags(FILE *fp, const struct probe_exchange *e)
 	}
 }
 
-static void
-text_probe(const struct probe_result *res)
+static void text_probe(const struct probe_result *res)
 {
 	FILE *fp = stdout;
 	const struct probe_exchange *e;
@@ -370,8 +358,7 @@ text_probe(const struct probe_result *res)
 
 /* ---- JSON report ------------------------------------------------------------- */
 
-static void
-json_exchange(struct json_writer *w, const struct probe_exchange *e)
+static void json_exchange(struct json_writer *w, const struct probe_exchange *e)
 {
 	const struct sr_diag *d;
 	char msg[512];
@@ -428,8 +415,7 @@ json_exchange(struct json_writer *w, const struct probe_exchange *e)
 	json_end_object(w);
 }
 
-static void
-json_probe(struct json_writer *w, const struct probe_result *res)
+static void json_probe(struct json_writer *w, const struct probe_result *res)
 {
 	size_t i;
 
@@ -456,8 +442,7 @@ json_probe(struct json_writer *w, const struct probe_result *res)
 
 /* ---- running ------------------------------------------------------------------ */
 
-static void
-count(struct probe_cli *cli, const struct probe_result *res)
+static void count(struct probe_cli *cli, const struct probe_result *res)
 {
 	const struct probe_exchange *e;
 	size_t i;
@@ -484,8 +469,7 @@ count(struct probe_cli *cli, const struct probe_result *res)
 }
 
 /* Whether a complete 250 EHLO reply lists ENHANCEDSTATUSCODES. */
-static void
-note_esc(struct probe_cli *cli, const struct probe_result *res)
+static void note_esc(struct probe_cli *cli, const struct probe_result *res)
 {
 	const struct probe_exchange *e;
 	size_t i;
@@ -501,8 +485,7 @@ note_esc(struct probe_cli *cli, const struct probe_result *res)
 	}
 }
 
-static void
-report(struct probe_cli *cli, const struct probe_result *res)
+static void report(struct probe_cli *cli, const struct probe_result *res)
 {
 	note_esc(cli, res);
 	count(cli, res);
@@ -512,8 +495,7 @@ report(struct probe_cli *cli, const struct probe_result *res)
 		text_probe(res);
 }
 
-static void
-sleep_ms(int ms)
+static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -526,8 +508,8 @@ sleep_ms(int ms)
  * when none was given. RES NULL: do not report (the discovery session).
  * 0, or -1: unreachable; -2: no memory.
  */
-static int
-run_session(struct probe_cli *cli, const struct probe_def *def, bool *reported)
+static int run_session(struct probe_cli *cli, const struct probe_def *def,
+		       bool *reported)
 {
 	struct probe_result res;
 	struct probe_transport t;
@@ -571,8 +553,7 @@ run_session(struct probe_cli *cli, const struct probe_def *def, bool *reported)
 }
 
 /* One probe of the list. 0, or -1: unreachable; -2: no memory. */
-static int
-run_one(struct probe_cli *cli, const struct probe_def *def)
+static int run_one(struct probe_cli *cli, const struct probe_def *def)
 {
 	struct probe_result res;
 	bool reported = true;
@@ -596,8 +577,7 @@ run_one(struct probe_cli *cli, const struct probe_def *def)
 	return run_session(cli, def, &reported);
 }
 
-static void
-default_helo(struct probe_cli *cli)
+static void default_helo(struct probe_cli *cli)
 {
 	char name[256];
 
@@ -610,8 +590,7 @@ default_helo(struct probe_cli *cli)
 	cli->params.helo = cli->helo;
 }
 
-static void
-header(struct probe_cli *cli)
+static void header(struct probe_cli *cli)
 {
 	const struct probe_params *p = &cli->params;
 
@@ -642,8 +621,7 @@ header(struct probe_cli *cli)
 	    "no message is delivered");
 }
 
-static void
-footer(struct probe_cli *cli)
+static void footer(struct probe_cli *cli)
 {
 	struct json_writer *w = &cli->w;
 
@@ -690,8 +668,7 @@ footer(struct probe_cli *cli)
 	printf("%s\n", probe_notice);
 }
 
-int
-cmd_probe(int argc, char **argv)
+int cmd_probe(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "exec", required_argument, NULL, 'e' },

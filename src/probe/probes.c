@@ -103,15 +103,13 @@ static const struct probe_def probes[] = {
 
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
-const struct probe_def *
-probe_list(size_t *count)
+const struct probe_def *probe_list(size_t *count)
 {
 	*count = NPROBES;
 	return probes;
 }
 
-const struct probe_def *
-probe_find(const char *id)
+const struct probe_def *probe_find(const char *id)
 {
 	size_t i;
 
@@ -124,8 +122,7 @@ probe_find(const char *id)
 /* Length of the local part {long} stands for: the line is then > 512. */
 #define LONG_LOCAL_PART 600
 
-bool
-probe_param_ok(const char *value)
+bool probe_param_ok(const char *value)
 {
 	size_t i;
 
@@ -140,8 +137,7 @@ probe_param_ok(const char *value)
 	return true;
 }
 
-static int
-put(char *buf, size_t size, size_t *len, const char *s, size_t n)
+static int put(char *buf, size_t size, size_t *len, const char *s, size_t n)
 {
 	if (n >= size - *len)
 		return -1;
@@ -150,9 +146,8 @@ put(char *buf, size_t size, size_t *len, const char *s, size_t n)
 	return 0;
 }
 
-int
-probe_expand(const char *tpl, const struct probe_params *p, char *buf,
-    size_t size)
+int probe_expand(const char *tpl, const struct probe_params *p, char *buf,
+		 size_t size)
 {
 	static const struct { const char *name; size_t off; } vars[] = {
 		{ "helo", offsetof(struct probe_params, helo) },
@@ -199,8 +194,7 @@ probe_expand(const char *tpl, const struct probe_params *p, char *buf,
 	return (int)len;
 }
 
-bool
-probe_def_ready(const struct probe_def *def, const struct probe_params *p)
+bool probe_def_ready(const struct probe_def *def, const struct probe_params *p)
 {
 	char buf[1024];
 	size_t i;

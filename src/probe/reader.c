@@ -8,8 +8,7 @@
 
 #include "reader.h"
 
-int
-probe_reader_init(struct probe_reader *r)
+int probe_reader_init(struct probe_reader *r)
 {
 	memset(r, 0, sizeof(*r));
 	if ((r->buf = malloc(PROBE_READER_SIZE)) == NULL)
@@ -18,15 +17,13 @@ probe_reader_init(struct probe_reader *r)
 	return 0;
 }
 
-void
-probe_reader_free(struct probe_reader *r)
+void probe_reader_free(struct probe_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
 }
 
-void
-probe_reader_reset(struct probe_reader *r)
+void probe_reader_reset(struct probe_reader *r)
 {
 	char *buf = r->buf;
 
@@ -35,15 +32,13 @@ probe_reader_reset(struct probe_reader *r)
 	r->state = PROBE_READ_MORE;
 }
 
-bool
-probe_reader_mid_line(const struct probe_reader *r)
+bool probe_reader_mid_line(const struct probe_reader *r)
 {
 	return r->line_seen > 0;
 }
 
 /* The line that just ended (its LF not stored yet) is complete. */
-static void
-end_line(struct probe_reader *r)
+static void end_line(struct probe_reader *r)
 {
 	const char *line = r->buf + r->line_start;
 	size_t kept = r->len - r->line_start;
@@ -61,8 +56,7 @@ end_line(struct probe_reader *r)
 		r->state = PROBE_READ_MORE;
 }
 
-size_t
-probe_reader_feed(struct probe_reader *r, const char *p, size_t n)
+size_t probe_reader_feed(struct probe_reader *r, const char *p, size_t n)
 {
 	size_t i;
 	char c;
@@ -106,8 +100,7 @@ probe_reader_feed(struct probe_reader *r, const char *p, size_t n)
 	return n;
 }
 
-const char *
-probe_reader_reply(const struct probe_reader *r, size_t *len)
+const char *probe_reader_reply(const struct probe_reader *r, size_t *len)
 {
 	size_t n = r->len;
 

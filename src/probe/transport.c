@@ -34,9 +34,8 @@ probe_clock_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-probe_split_target(const char *arg, char *host, size_t hsize, char *port,
-    size_t psize)
+int probe_split_target(const char *arg, char *host, size_t hsize, char *port,
+		       size_t psize)
 {
 	const char *h = arg, *hend, *colon, *p = "25";
 
@@ -65,8 +64,7 @@ probe_split_target(const char *arg, char *host, size_t hsize, char *port,
 	return 0;
 }
 
-static struct probe_conn *
-new_conn(int rfd, int wfd, pid_t pid)
+static struct probe_conn *new_conn(int rfd, int wfd, pid_t pid)
 {
 	struct probe_conn *c = calloc(1, sizeof(*c));
 
@@ -79,8 +77,7 @@ new_conn(int rfd, int wfd, pid_t pid)
 }
 
 /* Connect FD to AI within TIMEOUT_MS: 0, or an errno value. */
-static int
-connect_within(int fd, const struct addrinfo *ai, int timeout_ms)
+static int connect_within(int fd, const struct addrinfo *ai, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	socklen_t len = sizeof(int);
@@ -102,9 +99,8 @@ connect_within(int fd, const struct addrinfo *ai, int timeout_ms)
 	return err;
 }
 
-struct probe_conn *
-probe_connect_tcp(const char *host, const char *port, int timeout_ms,
-    char *err, size_t errsize)
+struct probe_conn *probe_connect_tcp(const char *host, const char *port,
+				     int timeout_ms, char *err, size_t errsize)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
 	struct probe_conn *c;
@@ -139,8 +135,8 @@ probe_connect_tcp(const char *host, const char *port, int timeout_ms,
 	return c;
 }
 
-struct probe_conn *
-probe_connect_exec(const char *command, char *err, size_t errsize)
+struct probe_conn *probe_connect_exec(const char *command, char *err,
+				      size_t errsize)
 {
 	int in[2], out[2];
 	struct probe_conn *c;
@@ -188,8 +184,7 @@ probe_connect_exec(const char *command, char *err, size_t errsize)
 	return c;
 }
 
-static int
-conn_send(void *ctx, const char *p, size_t len)
+static int conn_send(void *ctx, const char *p, size_t len)
 {
 	struct probe_conn *c = ctx;
 	long long deadline = probe_clock_ms() + c->send_timeout_ms;
@@ -219,8 +214,7 @@ conn_send(void *ctx, const char *p, size_t len)
 	return 0;
 }
 
-static ssize_t
-conn_recv(void *ctx, char *buf, size_t size, int timeout_ms)
+static ssize_t conn_recv(void *ctx, char *buf, size_t size, int timeout_ms)
 {
 	struct probe_conn *c = ctx;
 	struct pollfd pfd = { .fd = c->rfd, .events = POLLIN };
@@ -251,9 +245,8 @@ conn_now(void *ctx)
 	return probe_clock_ms();
 }
 
-void
-probe_conn_transport(struct probe_conn *c, int send_timeout_ms,
-    struct probe_transport *t)
+void probe_conn_transport(struct probe_conn *c, int send_timeout_ms,
+			  struct probe_transport *t)
 {
 	c->send_timeout_ms = send_timeout_ms;
 	t->ctx = c;
@@ -263,8 +256,7 @@ probe_conn_transport(struct probe_conn *c, int send_timeout_ms,
 }
 
 /* Wait up to MS for the command to exit: true when it did. */
-static bool
-reaped_within(pid_t pid, int ms)
+static bool reaped_within(pid_t pid, int ms)
 {
 	long long deadline = probe_clock_ms() + ms;
 	struct timespec pause = { 0, 20 * 1000000 };
@@ -280,8 +272,7 @@ reaped_within(pid_t pid, int ms)
 	}
 }
 
-void
-probe_conn_close(struct probe_conn *c)
+void probe_conn_close(struct probe_conn *c)
 {
 	if (c == NULL)
 		return;

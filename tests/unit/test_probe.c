@@ -38,8 +38,7 @@ static const struct rrow reader_rows[] = {
 };
 
 /* Feed ROW's input split at SPLIT (and the rest at once). */
-static void
-check_reader_row(const struct rrow *row, size_t split)
+static void check_reader_row(const struct rrow *row, size_t split)
 {
 	struct probe_reader r;
 	size_t len = strlen(row->in), n, used, rlen;
@@ -146,8 +145,7 @@ struct script {
 	bool closed;
 };
 
-static int
-s_send(void *ctx, const char *p, size_t len)
+static int s_send(void *ctx, const char *p, size_t len)
 {
 	struct script *s = ctx;
 
@@ -159,8 +157,7 @@ s_send(void *ctx, const char *p, size_t len)
 	return 0;
 }
 
-static ssize_t
-s_recv(void *ctx, char *buf, size_t size, int timeout_ms)
+static ssize_t s_recv(void *ctx, char *buf, size_t size, int timeout_ms)
 {
 	struct script *s = ctx;
 	size_t n;
@@ -203,9 +200,9 @@ static const struct probe_params params = {
 	.deliver_to = NULL, .max_rcpt = 0, .timeout_ms = 5000,
 };
 
-static void
-play(const char *id, const char *const *turns, size_t nturns, size_t chunk,
-    const struct probe_params *p, struct script *s, struct probe_result *res)
+static void play(const char *id, const char *const *turns, size_t nturns,
+		 size_t chunk, const struct probe_params *p, struct script *s,
+		 struct probe_result *res)
 {
 	struct probe_transport t = { s, s_send, s_recv, s_now };
 
@@ -217,8 +214,7 @@ play(const char *id, const char *const *turns, size_t nturns, size_t chunk,
 	ck_assert_int_eq(probe_run(probe_find(id), p, &t, res), 0);
 }
 
-static const struct probe_exchange *
-target(const struct probe_result *res)
+static const struct probe_exchange *target(const struct probe_result *res)
 {
 	size_t i;
 
@@ -449,8 +445,7 @@ START_TEST(list_is_documented)
 }
 END_TEST
 
-static Suite *
-suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("probe");
 	TCase *tc = tcase_create("reader");
@@ -474,8 +469,7 @@ suite(void)
 	return s;
 }
 
-int
-main(void)
+int main(void)
 {
 	return tu_run(suite());
 }

@@ -912,7 +912,8 @@ static enum maillog_phase exim_phase(const char *a, size_t n)
  * [192.0.2.1]", "mx [192.0.2.1]:25", "[192.0.2.1]". False when there is
  * no "[ip]" before END.
  */
-static bool exim_name_ip(const char *p, const char *end, struct maillog_reply *out)
+static bool exim_name_ip(const char *p, const char *end,
+			 struct maillog_reply *out)
 {
 	const char *b = memchr(p, '[', (size_t)(end - p)), *c, *ne;
 
@@ -1230,7 +1231,7 @@ bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out)
 }
 
 bool maillog_parse_line_with(const char *line, size_t len, unsigned flags,
-			 struct maillog_reply *out)
+			     struct maillog_reply *out)
 {
 	struct header h;
 	bool ok;

@@ -101,10 +101,11 @@ struct maillog_reply {
 };
 
 /* Returns true and fills *OUT when LINE[0..LEN) records a reply. */
-bool maillog_parse_line(const char *line, size_t len, struct maillog_reply *out);
+bool maillog_parse_line(const char *line, size_t len,
+			struct maillog_reply *out);
 /* The same, with LOG_WANT_* FLAGS. */
 bool maillog_parse_line_with(const char *line, size_t len, unsigned flags,
-			 struct maillog_reply *out);
+			     struct maillog_reply *out);
 
 /* "CONNECT", "HELO", ..., "END-OF-MESSAGE"; "-" for none. */
 const char *maillog_phase_name(enum maillog_phase p);
@@ -120,7 +121,8 @@ enum sr_phase maillog_phase_sr(enum maillog_phase p);
  * next "550-" / "550 ". Those become CR LF again. Returns the length
  * written (at most SIZE, no NUL added); a reply that does not fit is cut.
  */
-size_t maillog_reply_wire(const char *reply, size_t len, char *buf, size_t size);
+size_t maillog_reply_wire(const char *reply, size_t len, char *buf,
+			  size_t size);
 
 /*
  * A timestamp as a sortable number YYYYMMDDhhmmss. Classic syslog lines

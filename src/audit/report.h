@@ -50,8 +50,8 @@ int report_html_write(FILE *fp, const struct report *rep);
  * Returns 0, or -1 with a message in ERR.
  */
 int report_merge_json(const char *path, struct stats *st,
-		     unsigned long long *filtered, unsigned long long *undated,
-		     struct report_file *files, size_t *nfiles, size_t cap,
-		     bool *success, char *err, size_t errlen);
+		      unsigned long long *filtered, unsigned long long *undated,
+		      struct report_file *files, size_t *nfiles, size_t cap,
+		      bool *success, char *err, size_t errlen);
 
 #endif /* SMTPREPLY_AUDIT_REPORT_H */

@@ -201,9 +201,9 @@ static void read_peers(struct stats *st, const json_t *arr)
 }
 
 int report_merge_json(const char *path, struct stats *st,
-		     unsigned long long *filtered, unsigned long long *undated,
-		     struct report_file *files, size_t *nfiles, size_t cap,
-		     bool *success, char *err, size_t errlen)
+		      unsigned long long *filtered, unsigned long long *undated,
+		      struct report_file *files, size_t *nfiles, size_t cap,
+		      bool *success, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root, *o, *v;

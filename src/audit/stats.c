@@ -104,7 +104,7 @@ static bool ranks_before(const struct stats_peer *a, const struct stats_peer *b)
 }
 
 size_t stats_top_peers(const struct stats *st,
-			     const struct stats_peer **out, size_t n)
+		       const struct stats_peer **out, size_t n)
 {
 	size_t k = 0, i, j;
 
@@ -129,9 +129,10 @@ static void norm_example(struct stats_example *e, const char *wire, size_t len,
 			 const char *stand_in);
 
 static void add_example(struct stats *st, enum sr_diag_id id,
-			const struct maillog_reply *r, const char *wire, size_t len,
-			const struct sr_reply *rep, const struct sr_options *o,
-			const char *stand_in, bool take_back)
+			const struct maillog_reply *r, const char *wire,
+			size_t len, const struct sr_reply *rep,
+			const struct sr_options *o, const char *stand_in,
+			bool take_back)
 {
 	size_t keep = len < STATS_EXAMPLE_LEN ? len : STATS_EXAMPLE_LEN;
 	struct stats_example *e;
@@ -613,7 +614,7 @@ static void account(struct stats *st, const struct maillog_reply *r,
 }
 
 void stats_add(struct stats *st, const struct maillog_reply *r,
-		     int64_t t)
+	       int64_t t)
 {
 	account(st, r, t, false);
 }
@@ -700,7 +701,7 @@ static void filter_in(struct stats *st, const struct maillog_reply *r,
 }
 
 void stats_feed(struct stats *st, const struct maillog_reply *r,
-		      int64_t t, unsigned long long lineno)
+		int64_t t, unsigned long long lineno)
 {
 	struct maillog_reply out;
 	size_t k;

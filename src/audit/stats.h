@@ -196,7 +196,7 @@ void stats_init(struct stats *st, bool utf8);
 /* Check reply R with the engine and count it (T: its time in seconds,
  * maillog_time_seconds(); 0 when unknown). */
 void stats_add(struct stats *st, const struct maillog_reply *r,
-		     int64_t t);
+	       int64_t t);
 
 /*
  * Count the reply of line LINENO: stats_add(), except that a
@@ -204,7 +204,7 @@ void stats_add(struct stats *st, const struct maillog_reply *r,
  * "out" line is counted with that reject's phase.
  */
 void stats_feed(struct stats *st, const struct maillog_reply *r,
-		      int64_t t, unsigned long long lineno);
+		int64_t t, unsigned long long lineno);
 
 /* The end of an input: no filter line pairs across it. */
 void stats_flush(struct stats *st);

@@ -16,8 +16,7 @@
 
 #include "json.h"
 
-void
-json_write_string(FILE *fp, const char *s, size_t len)
+void json_write_string(FILE *fp, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -78,8 +77,7 @@ json_write_string(FILE *fp, const char *s, size_t len)
 	putc('"', fp);
 }
 
-void
-json_init(struct json_writer *w, FILE *fp)
+void json_init(struct json_writer *w, FILE *fp)
 {
 	w->fp = fp;
 	w->depth = 0;
@@ -89,8 +87,7 @@ json_init(struct json_writer *w, FILE *fp)
 }
 
 /* Write the separator a new value or key needs at the current position. */
-static void
-json_separate(struct json_writer *w)
+static void json_separate(struct json_writer *w)
 {
 	uint32_t bit;
 
@@ -107,8 +104,7 @@ json_separate(struct json_writer *w)
 		w->has_member |= bit;
 }
 
-static void
-json_open(struct json_writer *w, int bracket)
+static void json_open(struct json_writer *w, int bracket)
 {
 	json_separate(w);
 	putc(bracket, w->fp);
@@ -119,8 +115,7 @@ json_open(struct json_writer *w, int bracket)
 		w->has_member &= ~(UINT32_C(1) << (w->depth - 1));
 }
 
-static void
-json_close(struct json_writer *w, int bracket)
+static void json_close(struct json_writer *w, int bracket)
 {
 	putc(bracket, w->fp);
 	w->after_key = false;
@@ -130,32 +125,27 @@ json_close(struct json_writer *w, int bracket)
 		w->overflow = true;	/* closed more than was opened */
 }
 
-void
-json_begin_object(struct json_writer *w)
+void json_begin_object(struct json_writer *w)
 {
 	json_open(w, '{');
 }
 
-void
-json_end_object(struct json_writer *w)
+void json_end_object(struct json_writer *w)
 {
 	json_close(w, '}');
 }
 
-void
-json_begin_array(struct json_writer *w)
+void json_begin_array(struct json_writer *w)
 {
 	json_open(w, '[');
 }
 
-void
-json_end_array(struct json_writer *w)
+void json_end_array(struct json_writer *w)
 {
 	json_close(w, ']');
 }
 
-void
-json_key(struct json_writer *w, const char *key)
+void json_key(struct json_writer *w, const char *key)
 {
 	json_separate(w);
 	json_write_string(w->fp, key, strlen(key));
@@ -163,15 +153,13 @@ json_key(struct json_writer *w, const char *key)
 	w->after_key = true;
 }
 
-void
-json_string(struct json_writer *w, const char *s, size_t len)
+void json_string(struct json_writer *w, const char *s, size_t len)
 {
 	json_separate(w);
 	json_write_string(w->fp, s, len);
 }
 
-void
-json_cstring(struct json_writer *w, const char *s)
+void json_cstring(struct json_writer *w, const char *s)
 {
 	if (s == NULL)
 		json_null(w);
@@ -179,36 +167,31 @@ json_cstring(struct json_writer *w, const char *s)
 		json_string(w, s, strlen(s));
 }
 
-void
-json_uint(struct json_writer *w, unsigned long long v)
+void json_uint(struct json_writer *w, unsigned long long v)
 {
 	json_separate(w);
 	fprintf(w->fp, "%llu", v);
 }
 
-void
-json_int(struct json_writer *w, long long v)
+void json_int(struct json_writer *w, long long v)
 {
 	json_separate(w);
 	fprintf(w->fp, "%lld", v);
 }
 
-void
-json_bool(struct json_writer *w, bool v)
+void json_bool(struct json_writer *w, bool v)
 {
 	json_separate(w);
 	fputs(v ? "true" : "false", w->fp);
 }
 
-void
-json_null(struct json_writer *w)
+void json_null(struct json_writer *w)
 {
 	json_separate(w);
 	fputs("null", w->fp);
 }
 
-bool
-json_ok(const struct json_writer *w)
+bool json_ok(const struct json_writer *w)
 {
 	return !w->overflow && w->depth == 0 && !w->after_key &&
 	    !ferror(w->fp);

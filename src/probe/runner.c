@@ -36,8 +36,7 @@ struct run {
 	bool eof;
 };
 
-const char *
-probe_problem_name(enum probe_problem p)
+const char *probe_problem_name(enum probe_problem p)
 {
 	switch (p) {
 	case PROBE_OK:		return "ok";
@@ -51,8 +50,7 @@ probe_problem_name(enum probe_problem p)
 	return "?";
 }
 
-const char *
-probe_status_name(enum probe_status s)
+const char *probe_status_name(enum probe_status s)
 {
 	switch (s) {
 	case PROBE_DONE:	return "done";
@@ -63,15 +61,13 @@ probe_status_name(enum probe_status s)
 	return "?";
 }
 
-bool
-probe_exchange_counts(const struct probe_exchange *e)
+bool probe_exchange_counts(const struct probe_exchange *e)
 {
 	return e->role == PROBE_TARGET || e->problem != PROBE_OK;
 }
 
-void
-probe_result_skip(struct probe_result *res, const struct probe_def *def,
-    const char *why)
+void probe_result_skip(struct probe_result *res, const struct probe_def *def,
+		       const char *why)
 {
 	memset(res, 0, sizeof(*res));
 	res->def = def;
@@ -79,8 +75,7 @@ probe_result_skip(struct probe_result *res, const struct probe_def *def,
 	snprintf(res->why, sizeof(res->why), "%s", why);
 }
 
-void
-probe_result_release(struct probe_result *res)
+void probe_result_release(struct probe_result *res)
 {
 	size_t i;
 
@@ -94,8 +89,7 @@ probe_result_release(struct probe_result *res)
 	res->nex = res->cap = 0;
 }
 
-static char *
-copy_bytes(const char *p, size_t n)
+static char *copy_bytes(const char *p, size_t n)
 {
 	char *s = malloc(n + 1);
 
@@ -107,9 +101,9 @@ copy_bytes(const char *p, size_t n)
 	return s;
 }
 
-static struct probe_exchange *
-new_exchange(struct probe_result *res, const struct probe_step *st,
-    const char *cmd, size_t cmd_len)
+static struct probe_exchange *new_exchange(struct probe_result *res,
+					   const struct probe_step *st,
+					   const char *cmd, size_t cmd_len)
 {
 	struct probe_exchange *e, *nex;
 	size_t ncap;
@@ -135,8 +129,7 @@ new_exchange(struct probe_result *res, const struct probe_step *st,
 }
 
 /* More bytes into the input buffer, waiting WAIT_MS at most. */
-static ssize_t
-fill(struct run *r, int wait_ms)
+static ssize_t fill(struct run *r, int wait_ms)
 {
 	ssize_t n;
 
@@ -152,8 +145,7 @@ fill(struct run *r, int wait_ms)
 }
 
 /* Read one reply into E (bounded, within the timeout) and judge it. */
-static int
-read_reply(struct run *r, struct probe_exchange *e)
+static int read_reply(struct run *r, struct probe_exchange *e)
 {
 	long long deadline = r->t->now_ms(r->t->ctx) + r->p->timeout_ms;
 	long long left;
@@ -243,8 +235,7 @@ read_reply(struct run *r, struct probe_exchange *e)
 }
 
 /* The first digit (2-5) of the reply's code (sr_code_at()), or 0. */
-static char
-reply_class(const struct probe_exchange *e)
+static char reply_class(const struct probe_exchange *e)
 {
 	int code = sr_code_at(e->reply, e->reply_len);
 
@@ -252,15 +243,13 @@ reply_class(const struct probe_exchange *e)
 }
 
 /* True when the reply's basic code is CODE. */
-static bool
-reply_is(const struct probe_exchange *e, int code)
+static bool reply_is(const struct probe_exchange *e, int code)
 {
 	return sr_code_at(e->reply, e->reply_len) == code;
 }
 
 /* Whether an EHLO reply lists KEYWORD (case-insensitive) on some line. */
-static bool
-ehlo_offers(const struct probe_exchange *e, const char *keyword)
+static bool ehlo_offers(const struct probe_exchange *e, const char *keyword)
 {
 	size_t klen = strlen(keyword), i = 0, start;
 
@@ -280,9 +269,9 @@ ehlo_offers(const struct probe_exchange *e, const char *keyword)
 }
 
 /* Send CMD (CRLF added) and read its reply into a new exchange. */
-static struct probe_exchange *
-exchange(struct run *r, const struct probe_step *st, const char *cmd,
-    size_t len)
+static struct probe_exchange *exchange(struct run *r,
+				       const struct probe_step *st,
+				       const char *cmd, size_t len)
 {
 	struct probe_exchange *e;
 	char line[COMMAND_MAX + 2];
@@ -304,14 +293,12 @@ exchange(struct run *r, const struct probe_step *st, const char *cmd,
 	return e;
 }
 
-static bool
-broken(const struct probe_exchange *e)
+static bool broken(const struct probe_exchange *e)
 {
 	return e->problem != PROBE_OK && e->problem != PROBE_UNSOLICITED;
 }
 
-static int
-play(struct run *r)
+static int play(struct run *r)
 {
 	static const struct probe_step quit = {
 		"QUIT", SR_PHASE_OTHER, PROBE_TEARDOWN, 0
@@ -418,9 +405,8 @@ teardown:
 	return 0;
 }
 
-int
-probe_run(const struct probe_def *def, const struct probe_params *p,
-    const struct probe_transport *t, struct probe_result *res)
+int probe_run(const struct probe_def *def, const struct probe_params *p,
+	      const struct probe_transport *t, struct probe_result *res)
 {
 	struct run *r;
 	int rc;

@@ -712,6 +712,7 @@ static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
 			break;
 		case SIGUSR1:
 			counters_log(&sh->counters);
+			milter_proxy_log(sh);
 			if (st->fs != NULL)
 				filtermap_counters_log(filterserver_counters(st->fs));
 			break;

@@ -469,3 +469,11 @@ int milter_setup(struct milter_shared *sh, struct conf *cfg,
 	}
 	return 0;
 }
+
+void milter_proxy_log(struct milter_shared *sh)
+{
+	struct conf *cfg = milter_conf_get(sh);
+
+	proxy_conf_log(&cfg->proxy);
+	conf_unref(cfg);
+}

@@ -77,4 +77,8 @@ void milter_conf_swap(struct milter_shared *sh, struct conf *cfg);
 unsigned long milter_protocol_flags(const struct conf *cfg,
 				    unsigned long offered);
 
+/* The SIGUSR1 log lines of the proxy children of the current
+ * configuration (proxy_conf_log). */
+void milter_proxy_log(struct milter_shared *sh);
+
 #endif /* SMTPREPLY_MILTER_MILTER_H */

@@ -886,3 +886,42 @@ void proxy_abort(struct proxy *p)
 	tell_children(p, mclient_put_abort, true, MCLIENT_STEP_EOM);
 	proxy_new_message(p);
 }
+
+/* ---- counters ----------------------------------------------------------- */
+
+static unsigned long long load(const atomic_ulong *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+void proxy_conf_log(const struct proxy_conf *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->n; i++) {
+		const struct proxy_child_counters *k = pc->child[i].ctr;
+		unsigned long long calls = load(&k->calls), changes = 0;
+		char name[200];
+		int d;
+
+		for (d = 0; d < SR_D__COUNT; d++)
+			changes += load(&k->normalized[d]);
+		log_field(name, sizeof(name), pc->child[i].name,
+		    strlen(pc->child[i].name));
+		log_msg(LOG_INFO, "counters: child=%s calls=%llu accept=%llu "
+		    "continue=%llu reject=%llu tempfail=%llu discard=%llu "
+		    "replycode=%llu changes=%llu unfixable=%llu "
+		    "errors=%llu latency_avg_ms=%.3f latency_max_ms=%.3f", name,
+		    calls, load(&k->verdicts[MCLIENT_R_ACCEPT]),
+		    load(&k->verdicts[MCLIENT_R_CONTINUE]),
+		    load(&k->verdicts[MCLIENT_R_REJECT]),
+		    load(&k->verdicts[MCLIENT_R_TEMPFAIL]),
+		    load(&k->verdicts[MCLIENT_R_DISCARD]),
+		    load(&k->verdicts[MCLIENT_R_REPLYCODE]),
+		    changes,
+		    load(&k->unfixable), load(&k->errors),
+		    calls > 0 ? (double)load(&k->latency_us_total) / 1000.0 /
+		    (double)calls : 0.0,
+		    (double)load(&k->latency_us_max) / 1000.0);
+	}
+}

@@ -83,6 +83,13 @@ struct proxy_conf {
 
 void proxy_conf_free(struct proxy_conf *pc);
 
+/*
+ * One log line per child of PC at LOG_INFO ("counters: child=NAME
+ * calls=... errors=..."), for SIGUSR1. The counters live in the
+ * configuration: a reload starts them again.
+ */
+void proxy_conf_log(const struct proxy_conf *pc);
+
 /* ---- the verdict of one step ----------------------------------------- */
 
 enum proxy_result {

@@ -165,6 +165,7 @@ def main():
         tap.run(protocol_violation, tap, milter, proxy_port)
         tap.run(slow_child, tap, milter, proxy_port)
         tap.run(crash_and_back, tap, pf, milter, proxy_port, bad)
+        tap.run(child_counters, tap, milter)
         tap.run(down_child_reload, tap, milter, proxy_port, bad, raw, judge)
     finally:
         milter.stop()
@@ -324,6 +325,22 @@ def crash_and_back(tap, pf, milter, port, bad):
     r = rcpt_reply(port, "mismatch@example.test")
     tap.is_(r, ["550 5.7.1 Recipient address rejected: Access denied"],
             "the child came back: used again from the next connection")
+
+
+def child_counters(tap, milter):
+    off = milter.log_offset()
+    milter.signal(signal.SIGUSR1)
+    m = milter.wait_log(r"counters: child=bad calls=\d+ .*replycode=(\d+) changes=(\d+) "
+                        r"unfixable=0 errors=(\d+) latency_avg_ms=", since=off)
+    tap.ok(m, "SIGUSR1 logs the counters of each child")
+    line = [l for l in milter.log()[off:].splitlines() if "counters: child=bad " in l]
+    nums = re.search(r"replycode=(\d+) changes=(\d+) unfixable=0 errors=(\d+)",
+                     line[0]) if line else None
+    tap.ok(nums and int(nums.group(1)) >= 4 and int(nums.group(2)) >= 3
+           and int(nums.group(3)) >= 2,
+           "... replies, changes to them and failures counted", diag=line)
+    tap.ok(milter.wait_log(r"counters: child=judge calls=\d+", since=off),
+           "... the evaluated child's too")
 
 
 def down_child_reload(tap, milter, port, bad, raw, judge):

@@ -583,6 +583,7 @@ START_TEST(test_pipelined_violation)
 }
 END_TEST
 
+
 static Suite *proxy_suite(void)
 {
 	Suite *s = suite_create("proxy");

@@ -60,6 +60,15 @@ done
 leftovers > "$work/before.txt"
 
 # ---- build ------------------------------------------------------------------
+# Every library quickstart.sh builds with is a Build-Depends of the package
+# (a dependency added to one and not the other fails here, not on a user).
+missing=
+for p in $(sed -n '/^BUILD_DEPS="/,/"$/p' "$top/quickstart.sh" | tr -d '"\\' |
+    sed 's/^BUILD_DEPS=//' | tr ' ' '\n' | grep -e '-dev$'); do
+	grep -Eq "^ *$p([ ,]|$)" "$top/debian/control" || missing="$missing $p"
+done
+[ -z "$missing" ]
+ok $? "debian/control Build-Depends has quickstart.sh's libraries${missing:+ (missing:$missing)}"
 rm -rf "$work/src"
 git clone -q "$top" "$work/src/smtpreply"
 ok $? "clone of the committed tree ($(git -C "$top" rev-parse --short HEAD))"

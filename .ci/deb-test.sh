@@ -49,6 +49,10 @@ leftovers() {
 	    grep -v ' not-installed$'
 }
 
+# One run at a time on a machine: the packages, the user and port 8891 are
+# the machine's (several developers may run CI checks at once).
+exec 9>/run/lock/smtpreply-deb-test.lock
+flock 9
 echo "# deb-test: work directory $work"
 for p in $PKGS; do
 	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'installed'; then

@@ -371,6 +371,23 @@ static const struct sr_options default_options = {
 	SR_PHASE_OTHER, SR_CONTEXT_WIRE, false, NULL, false
 };
 
+const struct sr_reply *sr_resolve_input(const struct sr_reply *r,
+					const struct sr_options *o,
+					struct sr_options *opts,
+					struct sr_reply *empty)
+{
+	*opts = o != NULL ? *o : default_options;
+	if (opts->policy == NULL)
+		opts->policy = sr_policy_shipped();
+	if ((unsigned)opts->phase >= SR_PHASE__COUNT)
+		opts->phase = SR_PHASE_OTHER;
+	if (r == NULL || r->nlines == 0) {
+		(void)sr_reply_parse(empty, "", 0);	/* no allocation */
+		r = empty;
+	}
+	return r;
+}
+
 void sr_check(const struct sr_reply *r, const struct sr_options *o,
 	      struct sr_check *out)
 {
@@ -379,15 +396,7 @@ void sr_check(const struct sr_reply *r, const struct sr_options *o,
 	struct collector c;
 	int code;
 
-	opts = o ? *o : default_options;
-	if (opts.policy == NULL)
-		opts.policy = sr_policy_shipped();
-	if ((unsigned)opts.phase >= SR_PHASE__COUNT)
-		opts.phase = SR_PHASE_OTHER;
-	if (r == NULL || r->nlines == 0) {
-		(void)sr_reply_parse(&empty, "", 0);	/* no allocation */
-		r = &empty;
-	}
+	r = sr_resolve_input(r, o, &opts, &empty);
 	out->ndiags = 0;
 	out->errors = out->warnings = out->infos = 0;
 	memset(c.slot, -1, sizeof(c.slot));

@@ -106,6 +106,18 @@ unsigned sr_code_target(const struct sr_policy *policy, struct sr_span code,
  */
 unsigned sr_code_for_enhanced(struct sr_enh e, enum sr_phase phase);
 
+/*
+ * What sr_check() and sr_normalize() work on (check.c): *OPTS becomes *O,
+ * or wire context at phase other when O is NULL, with the shipped policy
+ * when none is given and an unknown phase taken as other; a missing or
+ * empty reply R becomes the empty reply, parsed into *EMPTY (no
+ * allocation). Returns the reply to use.
+ */
+const struct sr_reply *sr_resolve_input(const struct sr_reply *r,
+					const struct sr_options *o,
+					struct sr_options *opts,
+					struct sr_reply *empty);
+
 /* Bytes TEXT takes once every '%' is doubled for libmilter. */
 size_t sr_milter_len(const char *p, size_t len);
 

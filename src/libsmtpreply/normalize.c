@@ -745,14 +745,10 @@ static void emit_all(struct norm *n, const struct sr_reply *r,
 	emit_texts(n, r, e, newcode);
 }
 
-static const struct sr_options default_options = {
-	SR_PHASE_OTHER, SR_CONTEXT_WIRE, false, NULL, false
-};
-
 void sr_normalize(const struct sr_reply *r, const struct sr_options *o,
 		  struct sr_normalized *out)
 {
-	struct sr_options opts = o ? *o : default_options;
+	struct sr_options opts;
 	struct sr_reply empty;
 	struct sr_enh e = { 0, 0, 0 };
 	struct norm n;
@@ -771,14 +767,7 @@ void sr_normalize(const struct sr_reply *r, const struct sr_options *o,
 	out->wire = out->inline_buf;
 	out->inline_buf[0] = '\0';
 	out->cap = sizeof(out->inline_buf);
-	if (opts.policy == NULL)
-		opts.policy = sr_policy_shipped();
-	if ((unsigned)opts.phase >= SR_PHASE__COUNT)
-		opts.phase = SR_PHASE_OTHER;
-	if (r == NULL || r->nlines == 0) {
-		(void)sr_reply_parse(&empty, "", 0);	/* no allocation */
-		r = &empty;
-	}
+	r = sr_resolve_input(r, o, &opts, &empty);
 	memset(&n, 0, sizeof(n));
 	n.out = out;
 	n.o = &opts;

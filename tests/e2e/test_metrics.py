@@ -267,7 +267,8 @@ def scraped(tap, prom, milter, smtp_port, metrics_port):
     q = NS + 'replies_total{phase="rcpt",code="550",enhanced_code="5.7.1"}'
     got = prom.wait_value(q, 6.0)
     tap.is_(got, 6.0, "Prometheus stored 6 rejects at RCPT with enhanced_code=\"5.7.1\"")
-    tap.diag("prometheus query: %s => %s" % (q, prom.query(q)))
+    tap.diag("GET /api/v1/query?query=%s\n%s" % (q, http(
+        prom.url + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))[2]))
     tap.is_(prom.value(NS + 'replies_total{phase="rcpt",code="451",enhanced_code="4.7.1"}'),
             3.0, "... and 3 tempfails at RCPT with 451 4.7.1")
     tap.is_(prom.value(NS + 'verdicts_total{phase="rcpt",action="reject"}'), 6.0,

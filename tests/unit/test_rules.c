@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -456,6 +458,53 @@ START_TEST(test_names)
 }
 END_TEST
 
+/*
+ * PCRE2's JIT reads past the end of a subject (valgrind sees it on header
+ * values in libmilter's buffer). It must never read across a page end: a
+ * value whose terminating NUL is the last byte of a page followed by an
+ * inaccessible page is matched by JIT-compiled patterns of the kinds that
+ * use its SIMD searches (first character, literal, class, anchored,
+ * case-insensitive), at every length from 0 to 200. A read across the
+ * page end is a SIGSEGV here (issue 10).
+ */
+START_TEST(test_jit_stays_in_page)
+{
+	static const char *const patterns[] = {
+		"/x/", "/xyz/", "/[xyz]/", "/^a+x$/", "/b$/i", "/@(spam|junk)\\.example>?$/i",
+		"/\\x00/", "/.{1000}/",
+	};
+	long pagesize = sysconf(_SC_PAGESIZE);
+	char *pages = mmap(NULL, (size_t)pagesize * 2, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct rules_session view;
+	size_t p, len;
+
+	ck_assert_ptr_ne(pages, MAP_FAILED);
+	ck_assert_int_eq(mprotect(pages + pagesize, (size_t)pagesize, PROT_NONE), 0);
+	for (p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
+		struct rule *r = rule_new("jit");
+		char err[256];
+
+		ck_assert_ptr_nonnull(r);
+		r->phase = RULE_PHASE_MAIL;
+		r->action = RULE_REJECT;
+		ck_assert_msg(rule_regex_compile(&r->sender, patterns[p], err,
+						 sizeof(err)) == 0, "%s: %s", patterns[p], err);
+		for (len = 0; len <= 200; len++) {
+			char *v = pages + pagesize - 1 - len;
+
+			memset(v, 'a', len);
+			v[len] = '\0';		/* the page's last byte */
+			memset(&view, 0, sizeof(view));
+			view.sender = v;
+			ck_assert_int_ge(rule_matches(r, &view), 0);
+		}
+		rule_free(r);
+	}
+	munmap(pages, (size_t)pagesize * 2);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -469,6 +518,7 @@ static Suite *rules_suite(void)
 	tc = tcase_create("regex");
 	tcase_add_loop_test(tc, test_regex, 0, (int)NROWS(xrows));
 	tcase_add_test(tc, test_match_limit);
+	tcase_add_test(tc, test_jit_stays_in_page);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("misc");
 	tcase_add_test(tc, test_phases_needed);

@@ -222,7 +222,7 @@ EXPECTED["opensmtpd"] = {
     'null-sender': ['557: code-nonstandard,enhanced-missing'],
     'rcpt-known': ['250 2.1.5: ok'],
     'rcpt-unknown': ['550: enhanced-missing'],
-    'rcpt-relay': ['550: enhanced-missing'],
+    'rcpt-relay': ['550 4.7.1: enhanced-class-mismatch'],
     'rcpt-malformed': ['501 5.1.3: ok'],
     'rcpt-too-many': ['250 2.1.5: ok', '250 2.1.5: ok', '250 2.1.5: ok', '451 4.5.3: ok'],
     'long-line': ['553 5.1.0: ok'],
@@ -231,4 +231,4 @@ EXPECTED["opensmtpd"] = {
     'starttls-not-offered': ['503 5.5.1: ok'],
     'quit': ['221 2.0.0: ok'],
 }
-EXPECTED_STATUS["opensmtpd"] = 0
+EXPECTED_STATUS["opensmtpd"] = 1

@@ -4,7 +4,9 @@
 the build tree, never installed; private mount and UTS namespaces; queue-only).
 
 The access map answers 550 4.7.1 to the relay domain, as the Postfix test's
-does: sendmail sends it as written (Postfix fixes the class). Asserts the probe's findings (probelib.EXPECTED["sendmail"],
+does: sendmail sends it as written (Postfix fixes the class). No 557 for the null
+sender as in the Postfix test: sendmail's check_mail ruleset accepts <> before
+any access-map lookup ("we MUST accept <> (RFC 1123)"). Asserts the probe's findings (probelib.EXPECTED["sendmail"],
 also asserted by the replay of tests/data/probe/sendmail-*.json) and that the
 queue stays empty. Needs root, m4, unshare, mount and a package index for the
 first fetch; under CI=true a missing one is a failure, else a skip. With

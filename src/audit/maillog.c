@@ -590,15 +590,6 @@ static enum maillog_phase in_reply_to(const char *t, size_t n)
 }
 
 /*
- * "host H[ip] said: REPLY (in reply to X command)" (smtp, lmtp), also
- * "refused to talk to me: REPLY", "refused to start TLS: REPLY" and
- * "SASL authentication failed; server H[ip] said: REPLY". The peer is
- * "host H" or "server H" where the client's own report puts it: in the
- * status's parenthesis, first in the message, after "; " or "but "; not
- * in "delivery temporarily suspended: host H ...", which repeats a reply
- * already logged for every message queued behind it.
- */
-/*
  * "QID: to=<b>, relay=mx.example.com[192.0.2.1]:25, ..., status=sent (250
  * 2.0.0 Ok: queued as X)": a peer's success reply at the end of data.
  */
@@ -635,6 +626,15 @@ static bool postfix_sent(const char *m, size_t len, struct maillog_reply *out)
 	return true;
 }
 
+/*
+ * "host H[ip] said: REPLY (in reply to X command)" (smtp, lmtp), also
+ * "refused to talk to me: REPLY", "refused to start TLS: REPLY" and
+ * "SASL authentication failed; server H[ip] said: REPLY". The peer is
+ * "host H" or "server H" where the client's own report puts it: in the
+ * status's parenthesis, first in the message, after "; " or "but "; not
+ * in "delivery temporarily suspended: host H ...", which repeats a reply
+ * already logged for every message queued behind it.
+ */
 static bool postfix_smtp(const char *m, size_t len, unsigned flags,
 			 struct maillog_reply *out)
 {

@@ -132,16 +132,27 @@ def _ids():
     return pwd.getpwnam("postfix").pw_uid, grp.getgrnam("postdrop").gr_gid
 
 
+# Ports free_port() has handed out in this process.
+_PORTS_GIVEN = set()
+
+
 def free_port(start=None, end=None):
     """A TCP port on 127.0.0.1 that nothing listens on now.
 
     With start/end, the first free port in [start, end); otherwise one chosen by
     the kernel (an ephemeral, high port). The port is closed again before return,
-    so there is a small race with other programs; use it at once."""
+    so there is a small race with other programs; use it at once. A port is
+    never handed out twice in one test process (the kernel may choose the same
+    ephemeral port again once it is closed, before its first user binds it)."""
     if start is None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+        for _ in range(1000):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _PORTS_GIVEN:
+                _PORTS_GIVEN.add(port)
+                return port
+        raise PostfixError("the kernel gave no port not handed out before")
     for port in range(start, end if end is not None else start + 100):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -149,6 +160,9 @@ def free_port(start=None, end=None):
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            if port in _PORTS_GIVEN:
+                continue
+            _PORTS_GIVEN.add(port)
             return port
     raise PostfixError("no free port in %d..%d" % (start, end - 1 if end else start + 99))
 

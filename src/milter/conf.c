@@ -1042,6 +1042,18 @@ static void load_rules(struct loader *ld, const config_setting_t *root)
 
 /* ---- the whole ------------------------------------------------------------- */
 
+/*
+ * Configurations in memory (loaded and not yet freed): a statistic the
+ * daemon logs on SIGUSR1, so that old generations kept alive by sessions
+ * can be seen. Atomic; nothing else is global here.
+ */
+static atomic_uint conf_alive;
+
+unsigned conf_alive_count(void)
+{
+	return atomic_load(&conf_alive);
+}
+
 static void conf_free(struct conf *cfg)
 {
 	size_t i;
@@ -1049,6 +1061,7 @@ static void conf_free(struct conf *cfg)
 
 	if (cfg == NULL)
 		return;
+	atomic_fetch_sub(&conf_alive, 1);
 	for (i = 0; i < cfg->rules.nrules; i++)
 		reply_free(cfg->rules.rules[i]->reply);
 	rule_set_free(&cfg->rules);
@@ -1089,6 +1102,7 @@ static struct conf *conf_new(struct loader *ld, const char *path)
 		errorf_at(ld, NULL, 0, "out of memory");
 		return NULL;
 	}
+	atomic_fetch_add(&conf_alive, 1);	/* conf_free() counts it out */
 	atomic_init(&cfg->refs, 1);
 	sr_policy_init(&cfg->policy);
 	rule_set_init(&cfg->rules);

@@ -138,6 +138,10 @@ const struct reply *conf_rule_reply(const struct conf *cfg,
  */
 int conf_socket_check(const char *spec, char *err, size_t errsize);
 
+/* Configurations in memory now (the current one and any older ones that
+ * sessions still hold). */
+unsigned conf_alive_count(void);
+
 /* Syslog facility / level named NAME, or -1. */
 int conf_facility_lookup(const char *name);
 int conf_level_lookup(const char *name);

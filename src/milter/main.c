@@ -712,6 +712,9 @@ static int handle_signals(struct milter_shared *sh, struct milter_thread *mt,
 			break;
 		case SIGUSR1:
 			counters_log(&sh->counters);
+			log_msg(LOG_INFO, "counters: sessions_open=%u "
+			    "configurations_in_memory=%u",
+			    (unsigned)atomic_load(&sh->active), conf_alive_count());
 			milter_proxy_log(sh);
 			if (st->fs != NULL)
 				filtermap_counters_log(filterserver_counters(st->fs));

@@ -507,6 +507,56 @@ def test_reloads_under_load(tap, tmp):
         m.stop()
 
 
+# ---- 5b. old configurations are not kept for ever ------------------------------
+
+def conf_in_memory(m):
+    """SIGUSR1; the configurations_in_memory the daemon logs."""
+    since = len(m.read_log())
+    os.kill(m.pid, signal.SIGUSR1)
+    mm = m.wait_log(r"configurations_in_memory=(\d+)", since=since)
+    return int(mm.group(1)) if mm else -1
+
+
+def test_old_configurations(tap, tmp):
+    conf = BASE_CONF.replace("max_sessions = 1200;", "session_timeout = 10;")
+    m = Milter(tmp, name="generations", conf=conf)
+    held = []
+    try:
+        for g in range(10):
+            c = m.client(timeout=30)
+            c.negotiate()
+            c.connect("idle%d.example" % g)
+            held.append(c)
+            since = len(m.read_log())
+            m.write_conf(conf + "# generation %d\n" % (g + 1))
+            m.hup()
+            m.wait_log(r"reloaded: configuration", since=since)
+        n = conf_in_memory(m)
+        tap.is_(n, 11, "10 reloads, one idle session on each old configuration: 11 in memory")
+        c = held.pop(0)
+        c.macros("M", [("i", "G0")])
+        r = c.mail("<s@client.example>")
+        tap.ok(r is not None and r.code == "c", "the session on the first one starts a message")
+        n2 = conf_in_memory(m)
+        tap.is_(n2, 10, "at MAIL it moved onto the current configuration: the first is freed")
+        # The rest end with their sessions: closed here by their MTA.
+        for c in held:
+            c.close()
+        held = []
+        deadline = time.time() + 10
+        n3 = n2
+        while time.time() < deadline and n3 > 1:
+            time.sleep(0.5)
+            n3 = conf_in_memory(m)
+        tap.is_(n3, 1, "once those sessions end only the current configuration is left")
+        tap.diag("figure: configurations in memory: %d after 10 reloads with idle sessions, "
+                 "%d after one MAIL, %d once the sessions ended" % (n, n2, n3))
+    finally:
+        for c in held:
+            c.close()
+        m.stop()
+
+
 # ---- 6. SIGTERM under load ---------------------------------------------------------
 
 def test_sigterm_under_load(tap, tmp):
@@ -683,7 +733,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="sr-reliability.") as tmp:
         os.chmod(tmp, 0o755)
         for fn in (test_hostile_values, test_protocol_faults, test_concurrent, test_soak,
-                   test_reloads_under_load, test_sigterm_under_load, test_descriptor_limit,
+                   test_reloads_under_load, test_old_configurations, test_sigterm_under_load, test_descriptor_limit,
                    test_daemon_defects):
             t0 = time.time()
             tap.run(fn, tap, tmp)

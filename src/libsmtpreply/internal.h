@@ -48,10 +48,20 @@ static inline bool sr_is_bad_char(unsigned char c)
 	return sr_byte_class[c] == SR_BC_BAD;
 }
 
+/* sr_code_parse(), inline for the engine's own hot paths (text.c's public
+ * function is this one). */
+static inline int sr_code_digits(const char *p, size_t len)
+{
+	if (len != 3 || !sr_isdigit(p[0]) || !sr_isdigit(p[1]) ||
+	    !sr_isdigit(p[2]))
+		return -1;
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
 /* The value of a code of exactly 3 digits, else -1 (parts may hold anything). */
 static inline int sr_code_value(struct sr_span code)
 {
-	return sr_code_parse(code.p, code.len);
+	return sr_code_digits(code.p, code.len);
 }
 
 /* True when RFC 5321 4.3.2 lists CODE for PHASE (421, 500-504 always;
@@ -125,11 +135,25 @@ size_t sr_milter_len(const char *p, size_t len);
 void sr_join(char *buf, size_t size, const char *a, size_t alen,
 	     const char *b, size_t blen);
 
-/* Copy at most SIZE-1 bytes of P into BUF, non-printables as '?'. */
-static inline void sr_copy_printable(char *buf, size_t size, const char *p,
-				     size_t len)
+/*
+ * Copy at most SIZE-1 bytes of P into BUF, non-printables as '?': what
+ * sr_quote() does with no flags (it calls this), inline for the short
+ * tokens of diagnostics and changes. Returns the length written.
+ */
+static inline size_t sr_copy_printable(char *buf, size_t size, const char *p,
+				       size_t len)
 {
-	(void)sr_quote(buf, size, p, len, 0);
+	size_t o;
+
+	if (size == 0)
+		return 0;
+	for (o = 0; o < len && o + 1 < size; o++) {
+		unsigned char c = (unsigned char)p[o];
+
+		buf[o] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	buf[o] = '\0';
+	return o;
 }
 
 #endif /* SR_INTERNAL_H */

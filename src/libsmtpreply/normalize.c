@@ -121,7 +121,8 @@ static void put(struct norm *n, const char *p, size_t len)
 {
 	struct sr_normalized *out = n->out;
 
-	if (!reserve(n, len))
+	/* Room already there (the common case: no call to reserve). */
+	if (!(len < out->cap - out->wire_len && !n->nomem) && !reserve(n, len))
 		return;
 	memcpy(out->wire + out->wire_len, p, len);
 	out->wire_len += len;

@@ -17,17 +17,14 @@
 
 int sr_code_parse(const char *p, size_t len)
 {
-	if (len != 3 || !sr_isdigit(p[0]) || !sr_isdigit(p[1]) ||
-	    !sr_isdigit(p[2]))
-		return -1;
-	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	return sr_code_digits(p, len);
 }
 
 int sr_code_at(const char *p, size_t len)
 {
 	if (len < 3 || (len > 3 && p[3] != ' ' && p[3] != '-'))
 		return -1;
-	return sr_code_parse(p, 3);
+	return sr_code_digits(p, 3);
 }
 
 size_t sr_utf8_len(const unsigned char *p, size_t len)
@@ -130,6 +127,8 @@ size_t sr_quote(char *dst, size_t size, const char *src, size_t len,
 
 	if (size == 0)
 		return 0;
+	if ((flags & ~SR_QUOTE_HEX_UPPER) == 0)
+		return sr_copy_printable(dst, size, src, len);
 	if (flags & SR_QUOTE_ELLIPSIS) {
 		/* When it will not all fit, keep room for "..." after each
 		 * piece: then there always is room for the mark. */

@@ -629,6 +629,9 @@ def main(argv=None):
               "%d round(s), configurations interleaved" % (
                   ", ".join("%s:%d" % (k, smtpd_ports[k]) for k in ran), work, args.rounds),
               flush=True)
+        if not ran:
+            print("milter_bench: no configuration could run", file=sys.stderr)
+            return 1
         run_all(ran, args, pf, smtpd_ports, milters, results)
         if any(not r.times for r in results.values()):
             status = 1  # a series without one good round: nothing measured

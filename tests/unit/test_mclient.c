@@ -393,9 +393,14 @@ struct nrow {
 };
 
 static const struct nrow nrows[] = {
-	/* pymilter 1.0.5 (libmilter 8.17), a milter with every callback
-	 * and ADDHDRS|CHGHDRS, as recorded from its answer. */
-	{ "libmilter v6", D("\0\0\0\x06\0\0\0\x11\0\0\0\0"), OFFER_A, OFFER_P,
+	/* Recorded: the answer of tests/e2e/children.py "bad" (pymilter
+	 * 1.0.5 on libmilter 8.17) to an offer of every action and step:
+	 * it keeps the actions offered and declines connect, HELO, DATA,
+	 * unknown, end of headers and body (the callbacks it lacks), and
+	 * takes SKIP. */
+	{ "pymilter, recorded", D("\0\0\0\x06\0\0\x01\xff\0\0\x07S"), OFFER_A,
+	  OFFER_P, 0, 0x1ff, 0x753, -1, 0, 0 },
+	{ "v6, two actions", D("\0\0\0\x06\0\0\0\x11\0\0\0\0"), OFFER_A, OFFER_P,
 	  0, SMFIF_ADDHDRS | SMFIF_CHGHDRS, 0, -1, 0, 0 },
 	{ "v6 asking steps", D("\0\0\0\x06\0\0\0\x01\0\x10\x00\x3f"), OFFER_A,
 	  OFFER_P, 0, SMFIF_ADDHDRS, 0x10003f, -1, 0, 0 },

@@ -379,6 +379,7 @@ START_TEST(test_chain_order_and_normalize)
 	script_add(&a, R("c"));		/* mail */
 	script_add(&a, R("c"));		/* rcpt 1 */
 	script_add(&a, R("y550 4.7.1 Access denied 100%% sure\0"));
+	script_add(&a, R("y451 4.7.1\0"));	/* rcpt 3: no text */
 	script_start(&a, "a");
 	script_start(&b, "b");
 	make_conf(&pc, all, NULL, NULL, 2);
@@ -399,10 +400,17 @@ START_TEST(test_chain_order_and_normalize)
 	    SR_D_ENHANCED_CLASS_MISMATCH]), 1);
 	ck_assert_uint_eq(v.norm.nchanges, 1);	/* nothing else changed */
 	proxy_verdict_release(&v);
+	/* A reply without text gets the default text of its code. */
+	step(p, MCLIENT_STEP_RCPT, SR_PHASE_RCPT, &v);
+	ck_assert_int_eq(v.result, PROXY_TEMPFAIL);
+	ck_assert(v.has_reply);
+	ck_assert_msg(strncmp(v.norm.wire, "451 4.7.1 ", 10) == 0 &&
+	    strlen(v.norm.wire) > 10, "%s", v.norm.wire);
+	proxy_verdict_release(&v);
 	proxy_close(p);
 	script_join(&a);
 	script_join(&b);
-	ck_assert_str_eq(a.got, "OCMRRQ");
+	ck_assert_str_eq(a.got, "OCMRRRQ");
 	ck_assert_str_eq(b.got, "OCMRQ");
 	proxy_conf_free(&pc);
 }

@@ -13,8 +13,9 @@
 #   .ci/deb-test.sh [WORK_DIR]       (default: a new directory in /tmp)
 #
 # It installs what it needs (build dependencies, lintian, systemd for
-# systemd-analyze) and removes none of it; the packages it installs are
-# purged at the end. Each step is bounded by a timeout.
+# systemd-analyze, postfix unconfigured, python3) and removes none of it;
+# the smtpreply packages it installs are purged at the end. Each step is
+# bounded by a timeout.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +52,7 @@ leftovers() {
 
 # One run at a time on a machine: the packages, the user and port 8891 are
 # the machine's (several developers may run CI checks at once).
+mkdir -p /run/lock
 exec 9>/run/lock/smtpreply-deb-test.lock
 flock 9
 echo "# deb-test: work directory $work"
@@ -76,9 +78,12 @@ ok $? "debian/control Build-Depends has quickstart.sh's libraries${missing:+ (mi
 rm -rf "$work/src"
 git clone -q "$top" "$work/src/smtpreply"
 ok $? "clone of the committed tree ($(git -C "$top" rev-parse --short HEAD))"
-timeout 900 $APT install --no-install-recommends lintian systemd dpkg-dev \
+# Postfix for the mail test, unconfigured as quickstart.sh installs it (no
+# main.cf, no service: the test runs a private instance).
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+timeout 900 $APT install --no-install-recommends lintian systemd dpkg-dev postfix python3 \
     >"$work/apt.log" 2>&1
-ok $? "lintian, systemd (systemd-analyze) and dpkg-dev installed"
+ok $? "lintian, systemd (systemd-analyze), dpkg-dev, postfix and python3 installed"
 (cd "$work/src/smtpreply" && timeout 900 $APT build-dep ./) >>"$work/apt.log" 2>&1
 ok $? "build dependencies of debian/control installed (apt-get build-dep)"
 (cd "$work/src/smtpreply" && timeout 1200 dpkg-buildpackage -us -uc -b) \

@@ -12,7 +12,8 @@
 #
 # Source files: C, Python, shell, awk, autotools input, man pages, the
 # configuration sample, contrib/ snippets and debian/'s scripts. Data
-# (tests/data, data/), Markdown and debian/'s control files are not.
+# (tests/data, data/, fuzzing seeds), Markdown and debian/'s control files
+# are not.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ source_files() {
 	    '*.service' '*.snippet' '*.mc' '*.conf' '*.[158]' \
 	    .ci/run quickstart.sh debian/rules 'debian/*.postinst' \
 	    'debian/*.postrm' 'debian/*.tmpfiles' |
-	    grep -v -e '^tests/data/' -e '^data/' || true
+	    grep -v -e '^tests/data/' -e '^data/' -e '^fuzz/[^/]*seeds/' || true
 }
 
 has_spdx() {
@@ -34,6 +35,17 @@ has_spdx() {
 # line after a #! line.
 spdx_line() {
 	first=$(sed -n '/^#!/!{p;q;}' "$1")
+	case "$1" in
+	*.c|*.h)
+		case "$first" in
+		/\**)	echo " * SPDX-License-Identifier: $LICENSE_ID" ;;
+		*)	echo "/* SPDX-License-Identifier: $LICENSE_ID */" ;;
+		esac
+		return ;;
+	*.[158])
+		echo ".\\\" SPDX-License-Identifier: $LICENSE_ID"
+		return ;;
+	esac
 	case "$first" in
 	/\**)	echo " * SPDX-License-Identifier: $LICENSE_ID" ;;
 	.\\\"*)	echo ".\\\" SPDX-License-Identifier: $LICENSE_ID" ;;

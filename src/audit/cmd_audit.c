@@ -217,17 +217,50 @@ static int usage_error(void)
 
 /* ---- reading -------------------------------------------------------------- */
 
+/*
+ * Two stamps of LEN bytes that differ only in a final "hh:mm:ss": true,
+ * with *HMS the time of A as hhmmss.
+ */
+static bool same_day(const char *a, const char *b, size_t len, uint64_t *hms)
+{
+	const char *t = a + len - 8;
+	int h, m, s;
+
+	if (t[2] != ':' || t[5] != ':' || memcmp(a, b, len - 8) != 0)
+		return false;
+	if (!(t[0] >= '0' && t[0] <= '2' && t[1] >= '0' && t[1] <= '9' &&
+	    t[3] >= '0' && t[3] <= '5' && t[4] >= '0' && t[4] <= '9' &&
+	    t[6] >= '0' && t[6] <= '6' && t[7] >= '0' && t[7] <= '9'))
+		return false;
+	h = (t[0] - '0') * 10 + (t[1] - '0');
+	m = (t[3] - '0') * 10 + (t[4] - '0');
+	s = (t[6] - '0') * 10 + (t[7] - '0');
+	if (h > 23 || s > 60)
+		return false;
+	*hms = (uint64_t)(h * 10000 + m * 100 + s);
+	return true;
+}
+
 /* Whether R passes the filters; *T its time key (0: none). */
 static bool keep(struct audit_run *run, const struct maillog_reply *r,
 		 uint64_t *tp)
 {
 	uint64_t t;
 
-	/* lines of the same second share their stamp: the last one cached */
+	/* lines of the same second share their stamp: the last one cached;
+	 * of the same day, the date ("Dec  1 " ... "hh:mm:ss" at the end) */
 	if (r->stamp_len == run->last_stamp_len && r->stamp_len > 0 &&
 	    memcmp(r->stamp, run->last_stamp, r->stamp_len) == 0)
 		t = run->last_key;
-	else {
+	else if (r->stamp_len == run->last_stamp_len && r->stamp_len >= 15 &&
+	    run->last_key != 0 && same_day(r->stamp, run->last_stamp,
+	    r->stamp_len, &t)) {
+		t += run->last_key / 1000000 * 1000000;
+		memcpy(run->last_stamp, r->stamp, r->stamp_len);
+		run->last_key = t;
+		run->last_secs = run->day_secs + (int64_t)(t / 10000 % 100) *
+		    3600 + (int64_t)(t / 100 % 100) * 60 + (int64_t)(t % 100);
+	} else {
 		t = maillog_time_key(r->stamp, r->stamp_len, run->year);
 		/* A classic stamp (no year) later than now is from last
 		 * year: a log of December read in January. */

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fuzz_merge.c - libFuzzer target for "smtpreply audit --merge": a JSON
  * report from another server read back into statistics.
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * report.h - the reports of "smtpreply audit" besides text and JSON:
  * Prometheus text exposition (report_prom.c), one self-contained HTML page
  * (report_html.c), and reading JSON reports back to merge them

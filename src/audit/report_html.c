@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * report_html.c - the report of "smtpreply audit" as one HTML page.
  *
  * Self-contained: inline CSS and plain SVG written here, no script, no

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * report_merge.c - read a JSON report of "smtpreply audit" back into
  * statistics, for --merge.
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * report_prom.c - the counts of "smtpreply audit" as Prometheus metrics.
  *
  * Text exposition format 0.0.4, for node_exporter's textfile collector

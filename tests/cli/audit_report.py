@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """audit_report.py - the reports of "smtpreply audit" besides text and JSON, TAP.
 
   - Prometheus (--format prometheus): the exposition format checked by a parser

@@ -74,8 +74,9 @@ bool sr_phase_lists(enum sr_phase phase, unsigned code);
 
 /*
  * Length of the enhanced-code-like token at the start of P: digits and
- * dots, starting with a digit, with at least one dot, followed by a blank
- * or the end. 0 when there is none.
+ * dots, starting with a class field (2, 4 or 5, leading zeros aside) and
+ * a dot, followed by a blank or the end. 0 when there is none: "1.5 MB"
+ * and "192.0.2.1" are text.
  */
 size_t sr_enh_token_len(const char *p, size_t len);
 

@@ -213,6 +213,14 @@ size_t sr_enh_token_len(const char *p, size_t len)
 
 	if (len == 0 || !sr_isdigit(p[0]))
 		return 0;
+	/* An attempt at an enhanced code starts with a class: 2, 4 or 5
+	 * (leading zeros aside). "1.5 MB", "192.0.2.1", "6.1.1" are text. */
+	while (i < len && p[i] == '0')
+		i++;
+	if (i + 1 >= len || (p[i] != '2' && p[i] != '4' && p[i] != '5') ||
+	    p[i + 1] != '.')
+		return 0;
+	i = 0;
 	while (i < len && (sr_isdigit(p[i]) || p[i] == '.')) {
 		if (p[i] == '.')
 			dots++;

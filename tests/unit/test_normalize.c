@@ -298,8 +298,11 @@ static const struct nrow rows[] = {
 	/* ---- 2. malformed: removed and replaced as if missing ---- */
 	OKC("550 5.7 x", OTHER, "550 5.7.1 x", "enhanced-syntax"),
 	OK("452 4.3 x", OTHER, "452 4.3.1 x"),
-	OK("550 1.5 MB", OTHER, "550 5.7.1 MB"),
-	OK("550 6.1.1 x", OTHER, "550 5.7.1 x"),
+	/* what starts with no class is text: kept, every byte of it */
+	OK("550 1.5 MB", OTHER, "550 5.7.1 1.5 MB"),
+	OK("550 6.1.1 x", OTHER, "550 5.7.1 6.1.1 x"),
+	OK("220 192.0.2.1 ESMTP", CONNECT, "220 192.0.2.1 ESMTP"),
+	OK("354 1.5 MB max", DATA, "354 1.5 MB max"),
 	OK("550 5.7.1000 x", OTHER, "550 5.7.1 x"),
 	OK("550 5..1 x", OTHER, "550 5.7.1 x"),
 	OK("552 5.3.4.1 x", OTHER, "552 5.3.4 x"),

@@ -383,7 +383,11 @@ static int keep_mod(struct proxy *p, const struct proxy_child *c,
 	case MCLIENT_R_INSHEADER:
 	case MCLIENT_R_CHGHEADER:
 		m.a = strdup(r->name);
-		m.b = strdup(r->value);
+		/* The MTA puts a space after the colon of what smtpreply-milter
+		 * (no SMFIP_HDR_LEADSPC towards it) hands on; a child that
+		 * negotiated the leading space wrote that space itself. */
+		m.b = strdup(r->value + ((c->st.protocol & SMFIP_HDR_LEADSPC) != 0
+		    && r->value[0] == ' ' ? 1 : 0));
 		if (m.a == NULL || m.b == NULL)
 			goto nomem;
 		break;

@@ -592,6 +592,37 @@ START_TEST(test_pipelined_violation)
 END_TEST
 
 
+START_TEST(test_leading_space)
+{
+	struct script a = { .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS };
+	struct script *all[1] = { &a };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* A child with SMFIP_HDR_LEADSPC writes the space after the colon
+	 * itself; the MTA adds one to what smtpreply-milter hands on. */
+	a.protocol = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL |
+	    SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOBODY | SMFIP_NOUNKNOWN |
+	    SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_HDR_LEADSPC;
+	script_add(&a, R("h" "X-A\0 one\0"));
+	script_add(&a, R("m" "\0\0\0\x01" "Subject\0two\0"));
+	script_add(&a, R("c"));
+	script_start(&a, "a");
+	make_conf(&pc, all, NULL, NULL, 1);
+	p = proxy_open(&pc);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_EOM, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	ck_assert_uint_eq(proxy_nmods(p), 2);
+	ck_assert_str_eq(proxy_mod_at(p, 0)->b, "one");
+	ck_assert_str_eq(proxy_mod_at(p, 1)->b, "two");
+	proxy_close(p);
+	script_join(&a);
+	proxy_conf_free(&pc);
+}
+END_TEST
+
 static Suite *proxy_suite(void)
 {
 	Suite *s = suite_create("proxy");
@@ -611,6 +642,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_on_error);
 	tcase_add_test(tc, test_pipelined_headers);
 	tcase_add_test(tc, test_pipelined_violation);
+	tcase_add_test(tc, test_leading_space);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -58,9 +58,31 @@ install_deps() {
 	echo "postfix postfix/main_mailer_type select No configuration" |
 	    debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	# No package installed here starts a service: the tests run their own
+	# private instances (OpenDKIM, Prometheus), and this machine's mail
+	# setup is never touched. policy-rc.d makes invoke-rc.d start nothing
+	# during the install (unless the machine already has one of its own).
+	own_policy=
+	if ! [ -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		own_policy=yes
+	fi
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 \
-	    install -y -q --no-install-recommends $missing
+	    install -y -q --no-install-recommends $missing || {
+		[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+		exit 1
+	}
+	[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+	# ... nor at the next boot, for the services this install brought.
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		for svc in opendkim prometheus; do
+			case " $missing " in
+			*" $svc "*) systemctl disable --now "$svc" >/dev/null 2>&1 || true ;;
+			esac
+		done
+	fi
 }
 
 build() {

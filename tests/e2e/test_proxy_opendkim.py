@@ -64,9 +64,10 @@ def main():
         mta.cannot_run("smtpreply-milter not built: %s" % mta.MILTER)
     base = tempfile.mkdtemp(prefix="smtpreply-dkim-")
     os.chmod(base, 0o755)
-    # OpenDKIM refuses a key or configuration under a directory others may
-    # write (/tmp): those live in a private directory of the build tree,
-    # removed at the end.
+    # OpenDKIM refuses a key under a directory others may write (/tmp), and
+    # the build tree may well be under /tmp (CI's clone can be): the key lives
+    # in a private directory (0700) of the build tree, removed at the end, and
+    # RequireSafeKeys is off for this test key.
     keydir = tempfile.mkdtemp(prefix="dkim-keys-", dir=os.environ.get("top_builddir")
                               or os.getcwd())
     os.chmod(keydir, 0o700)
@@ -83,7 +84,7 @@ def main():
         f.write("Mode s\nDomain example.test\nSelector sel\nKeyFile %s\n"
                 "Socket inet:%d@127.0.0.1\nPidFile %s\nSyslog no\n"
                 "InternalHosts 127.0.0.1\nCanonicalization relaxed/simple\n"
-                "UMask 022\n" % (os.path.join(keydir, "sel.private"), dkim_port,
+                "UMask 022\nRequireSafeKeys false\n" % (os.path.join(keydir, "sel.private"), dkim_port,
                                  os.path.join(keydir, "opendkim.pid")))
     with open(os.path.join(keydir, "verify.conf"), "w") as f:
         f.write("Mode v\nTestPublicKeys %s\nSyslog no\n" % os.path.join(keydir, "keys.txt"))

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # quickstart.sh - set up a fresh Debian 12 machine (as root), build smtpreply
 # and either run it or run its whole test suite.
 #

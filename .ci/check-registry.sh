@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # check-registry.sh - CI helper: compare the enhanced status codes in
 # data/smtp-codes.tsv with the IANA registry CSV kept next to the repository
 # (../shared/reference/iana-enhanced-status-codes.csv).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """audit_bench.py - how fast and how small "smtpreply audit" is on big Postfix logs.
 
     audit_bench.py --build-dir BUILD [--cache-dir DIR] [--runs R] [--pflogsumm-runs N]

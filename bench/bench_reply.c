@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * bench_reply.c - how many replies per second the engine handles.
  *
  * Usage: bench_reply [-r ROUNDS] [-n REPLIES_PER_ROUND] CORPUS_FILE

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """config_bench.py - how long smtpreply-milter takes to load large configurations.
 
 Generates configurations of N rules (each a recipient regular expression and

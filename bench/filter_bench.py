@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """filter_bench.py - what the reply filter costs a reject: "make bench-filter".
 
 One private Postfix 3.11.6 (tests/e2e/postfix311.py: built once from the

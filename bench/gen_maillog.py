@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """gen_maillog.py - a synthetic, realistic Postfix 3.7 log of a busy MX + outbound relay.
 
     gen_maillog.py --lines N [--seed S] [--format syslog|rfc3339] [--gzip] -o FILE

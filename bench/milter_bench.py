@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """milter_bench.py - what a milter costs Postfix: "make bench-milter".
 
 Drives a private Postfix (tests/e2e/mta.py: loopback only, its own queue and

@@ -1,4 +1,5 @@
 /* null_milter.c - a milter that does nothing, the baseline of "make bench-milter".
+ * SPDX-License-Identifier: ISC
  *
  * Every callback (connect, helo, envfrom, envrcpt, data, header, eoh, eom,
  * abort, close) returns SMFIS_CONTINUE, so what the benchmark measures with it

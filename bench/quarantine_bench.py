@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """quarantine_bench.py - the cost of a quarantine through Postfix, over TCP and unix.
 
 libmilter answers a quarantine with two small packets (the quarantine, then

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * sockmap_load.c - a socketmap load generator for "make bench-filter".
  *
  * Usage: sockmap_load HOST PORT TOTAL BATCH KEY...

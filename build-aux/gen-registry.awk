@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # gen-registry.awk - turn data/smtp-codes.tsv into the C tables of libsmtpreply.
 #
 # Usage: $(AWK) -f build-aux/gen-registry.awk data/smtp-codes.tsv > registry_data.c

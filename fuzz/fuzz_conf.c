@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fuzz_conf.c - libFuzzer target over the milter's configuration loader.
  *
  * The input is the text of a configuration file. It is handed to

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fuzz_logline.c - libFuzzer target for the log side of "smtpreply audit".
  *
  * Input: log bytes; each LF-separated line goes through

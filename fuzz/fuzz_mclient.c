@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fuzz_mclient.c - libFuzzer target for what a proxy child sends.
  *
  * Input: one byte of options (the step the child is in, bit 7: answer

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fuzz_probe.c - libFuzzer target for what "smtpreply probe" reads from a
  * server: the bounded reply reader and the dialogue runner.
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fuzz_reply.c - libFuzzer target for the reply engine.
  *
  * Input: one options byte, then the reply. The options byte selects the

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fuzz_sockmap.c - libFuzzer target for the socketmap filter.
  *
  * Input: the bytes a socketmap client sends on one connection, fed to

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make-seeds.sh - turn the reply corpus into libFuzzer seed files.
 #
 # Usage: make-seeds.sh CORPUS_FILE OUTDIR

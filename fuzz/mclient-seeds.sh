@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # mclient-seeds.sh DIR - seed inputs for fuzz_mclient: an options byte, a
 # cut byte, then packets a child sends (negotiation answers, verdicts,
 # replies, modifications), as libmilter writes them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """probe-seeds.py CAPTURE.json... OUTDIR - seeds for fuzz/fuzz_probe: for each
 probe of each capture (tests/data/probe/), one file: the probe's index, a
 piece size, then every reply the real server sent in that session."""

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * tests/corpus.c - load the shared corpus of SMTP replies.
  *
  * Reads the escaped one-reply-per-line format of tests/data/replies.txt

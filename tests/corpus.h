@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * tests/corpus.h - load the shared corpus of SMTP replies.
  *
  * tests/data/replies.txt holds one reply per line in escaped form (\r, \n,

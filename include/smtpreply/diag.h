@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply/diag.h - the diagnostics the reply checker reports.
  *
  * Every problem the engine can find in an SMTP reply has a stable id

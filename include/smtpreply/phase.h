@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply/phase.h - the SMTP phases a reply can answer.
  *
  * The phase decides which codes RFC 5321 section 4.3.2 expects, which

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply/policy.h - the tables the normalizer applies.
  *
  * A policy says which enhanced status code a reply gets when it has none

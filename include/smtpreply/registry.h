@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply/registry.h - the catalog of SMTP codes the engine knows.
  *
  * Two read-only tables, generated at build time from data/smtp-codes.tsv

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply/reply.h - parse, check and normalize one SMTP reply.
  *
  * A reply is a basic code (RFC 5321), an optional enhanced status code

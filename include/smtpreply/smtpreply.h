@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply/smtpreply.h - everything libsmtpreply offers, in one include.
  *
  * libsmtpreply parses, checks and normalizes SMTP replies (RFC 5321 basic

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply/text.h - the small text helpers every part of smtpreply
  * shares: reading a basic reply code, the length of a UTF-8 character,
  * and making untrusted bytes printable.

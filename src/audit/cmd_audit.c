@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cmd_audit.c - "smtpreply audit": the replies a mail log records, checked.
  *
  * One pass over each file (plain or gzip, told by content), line by line

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cmd_audit.h - "smtpreply audit": audit a mail server's replies from its logs.
  */
 #ifndef SMTPREPLY_AUDIT_CMD_AUDIT_H

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * logread.c - plain or gzip input, in fixed buffers, line by line.
  *
  * Plain data is read straight into the line buffer; gzip data is read

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * logread.h - read a log line by line, plain or gzip-compressed.
  *
  * The format is told by the content (the gzip magic bytes), not by the

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * maillog.c - recognizers for the reply lines of Postfix, sendmail, Exim.
  *
  * A line is split into timestamp, host, tag ("postfix/smtpd[123]") and

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * maillog.h - find the SMTP reply a mail log line records.
  *
  * maillog_parse_line() looks at one line of a Postfix, sendmail or Exim log

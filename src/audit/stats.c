@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * stats.c - check each logged reply with the engine and count it;
  * the queue that pairs Postfix reply filter lines; merging.
  */

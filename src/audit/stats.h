@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * stats.h - what "smtpreply audit" counts, in bounded memory.
  *
  * Each reply found in a log is checked by the engine for its phase and

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cmd_check.c - "smtpreply check": check and normalize SMTP replies.
  *
  * Each reply comes from an argument, or from standard input where lines

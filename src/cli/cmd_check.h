@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cmd_check.h - "smtpreply check": check and normalize SMTP replies.
  */
 #ifndef SMTPREPLY_CLI_CMD_CHECK_H

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cmd_probe.c - "smtpreply probe": provoke a live server's replies with
  * a fixed list of SMTP dialogues and judge each with the engine.
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cmd_probe.h - "smtpreply probe": provoke and judge a live server's replies.
  */
 #ifndef SMTPREPLY_CMD_PROBE_H

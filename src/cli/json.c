@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * json.c - a small streaming JSON writer for stdio (see json.h).
  *
  * Members and elements are separated by ", " and keys followed by ": ",

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * json.h - a small streaming JSON writer for stdio.
  *
  * Output only: smtpreply prints JSON (one object per line) and never

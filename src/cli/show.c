@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * show.c - reply and log bytes made printable for people, with the
  * engine's quoting (smtpreply/text.h).
  */

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * show.h - reply and log bytes made printable for people.
  *
  * Replies and log lines are data, not text we trust: before they reach a

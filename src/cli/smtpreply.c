@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * smtpreply.c - the smtpreply program: dispatch to its commands.
  *
  * "smtpreply COMMAND [ARGS...]" runs COMMAND with ARGS (the command's own

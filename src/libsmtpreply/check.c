@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * check.c - find everything wrong with one SMTP reply.
  *
  * sr_check() looks at a parsed reply in its context (phase, wire or

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * diag.c - names, severities and messages of the checker's diagnostics.
  *
  * The names are stable identifiers (logs, JSON, configuration). Messages

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * internal.h - helpers shared by the parser, checker, diagnostics and
  * normalizer; defined in the leaf modules text.c (bytes, tokens),
  * phase.c and policy.c. Not installed; not part of the library's

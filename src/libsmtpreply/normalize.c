@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * normalize.c - turn any SMTP reply into one that checks with no error.
  *
  * The basic code decides: a non-standard code is replaced (policy table,

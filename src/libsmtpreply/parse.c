@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * parse.c - split an SMTP reply into lines, codes, enhanced codes and text.
  *
  * The parser never judges: it records what is there (a code of any

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * phase.c - names of the SMTP phases, which reply codes RFC 5321
  * section 4.3.2 lists as answers in each of them, and which address
  * status codes fit each.

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * policy.c - the normalizer's tables: default enhanced codes per basic
  * code (and per phase), and replacements for non-standard basic codes;
  * sr_code_target() applies them to a reply's code.

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * registry.c - look-ups in the code registry: enhanced status codes
  * (syntax and the IANA registry) and the catalog of basic reply codes.
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * registry_data.h - the tables generated from data/smtp-codes.tsv.
  *
  * build-aux/gen-registry.awk writes registry_data.c, which defines these.

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * text.c - the byte-level helpers of the engine (a leaf: it calls no other
  * module of the library).
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cidr.c - parse and match IPv4/IPv6 addresses and CIDR blocks.
  *
  * Everything here works on bounded copies of the input: an address or a

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * cidr.h - IPv4/IPv6 addresses and CIDR blocks for the milter's rules.
  *
  * A rule's "client" condition lists addresses and blocks such as

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * conf.c - load and check the milter's libconfig file.
  *
  * The loader walks the file against a fixed schema, reports every

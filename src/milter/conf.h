@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * conf.h - the milter's configuration: load, check, share.
  *
  * conf_load() reads a libconfig file (or, with no file, takes the

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * conftest.c - the -t report and the start-up log of normalized replies.
  */
 #include <string.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * conftest.h - show a loaded configuration's replies as they will be sent.
  *
  * "smtpreply-milter -t" prints every configured reply: as written, the

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * counters.c - the milter's counters: the replies table, a snapshot for
  * the log, and the Prometheus families (counters_collect()).
  */

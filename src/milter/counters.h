@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * counters.h - what the milter has done since it started.
  *
  * Verdicts by phase and action, replies sent by phase and code,

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * daemon.c - inherited descriptors and the descriptor limit.
  */
 #include <dirent.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * daemon.h - what the process inherits and may open: descriptors, limits.
  *
  * A daemon started by root from a shell or a script inherits whatever

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fdguard.c - keep the milter serving at its descriptor limit.
  */
 #include <dirent.h>

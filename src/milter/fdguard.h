@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * fdguard.h - keep the milter serving at its descriptor limit.
  *
  * libmilter's listener treats accept() failing with EMFILE as transient

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filterconf.c - load the "filter" group (see filterconf.h).
  */
 #include <stdarg.h>

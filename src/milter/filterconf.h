@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filterconf.h - the "filter" group of smtpreply.conf: the socketmap service.
  *
  *   filter = {

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filtermap.c - the "reject" and "reply" maps (see filtermap.h).
  */
 #include <stdio.h>

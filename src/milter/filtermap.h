@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filtermap.h - the maps smtpreply-milter serves to Postfix over socketmap.
  *
  *   reject  for smtpd_reject_filter_maps (Postfix 3.11 and later): the key

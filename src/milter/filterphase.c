@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filterphase.c - Postfix's standard reject texts and the phase they tell.
  *
  * The forms, from Postfix's smtpd_check.c and smtpd.c (3.7 to 3.11):

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filterphase.h - the SMTP phase of a reject, inferred from Postfix's texts.
  *
  * smtpd_reject_filter_maps look up the whole reply, with nothing about the

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filterserver.c - the socketmap service's sockets and event loop.
  */
 #include <errno.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * filterserver.h - the socketmap service of smtpreply-milter: sockets only.
  *
  * One thread runs an event loop (poll) over the listening socket and the

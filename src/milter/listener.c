@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * listener.c - tune the listening socket libmilter opened.
  */
 #include <dirent.h>

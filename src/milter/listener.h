@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * listener.h - tune the listening socket libmilter opened.
  *
  * libmilter opens the milter socket and accepts on it itself; it sets

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * log.c - syslog or standard error, one printable line per message.
  */
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * log.h - the milter's one logging module.
  *
  * A daemon logs to syslog (facility and level from the configuration);

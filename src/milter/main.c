@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * main.c - smtpreply-milter: options, socket, privileges, signals, reload.
  *
  * Start-up: load and check the configuration (all errors at once), open

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mchild.c - sockets to proxy children, with timeouts. See mchild.h.
  */
 #include <errno.h>

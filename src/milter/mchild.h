@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mchild.h - the socket under one proxy child: connect, send, receive,
  * every wait bounded by a timeout.
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mclient.c - the MTA side of the milter protocol: packets, negotiation,
  * per-child state. See mclient.h.
  */

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mclient.h - the MTA side of the milter protocol (version 6), pure logic.
  *
  * libmilter implements only the filter side. When smtpreply-milter runs

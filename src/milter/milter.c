@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * milter.c - libmilter callbacks, negotiation and configuration sharing.
  */
 #include <arpa/inet.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * milter.h - the libmilter callbacks: thin glue from SMFICTX to session.c.
  *
  * Each callback fetches the connection's session (smfi_getpriv), passes

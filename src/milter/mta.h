@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mta.h - what the session logic may ask of the MTA, and nothing more.
  *
  * The policy code (session.c) never calls libmilter: it goes through this

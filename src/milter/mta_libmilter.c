@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mta_libmilter.c - the mta_ops of the real daemon: thin smfi_* calls.
  */
 #include <limits.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mta_libmilter.h - mta_ops backed by libmilter (smfi_getsymval,
  * smfi_setreply, smfi_setmlreply, smfi_quarantine). The only module
  * besides milter.c that includes libmilter's headers.

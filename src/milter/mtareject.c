@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mtareject.c - rebuild and check the reply of a recipient the MTA rejected.
  */
 #include <string.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * mtareject.h - judge the replies the MTA gave to recipients it rejected.
  *
  * With SMFIP_RCPT_REJ the MTA also shows the milter each recipient it

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * netstring.c - decode and encode netstrings (see netstring.h).
  */
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * netstring.h - netstrings, "LEN:DATA,", as the socketmap protocol frames
  * its requests and replies (D. J. Bernstein, cr.yp.to/proto/netstrings.txt).
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * pidfile.c - write the daemon's pid file without following links.
  */
 #include <errno.h>

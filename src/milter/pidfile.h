@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * pidfile.h - write the daemon's pid file without following links.
  *
  * The pid file is written as root, in a directory (/run) that an attacker

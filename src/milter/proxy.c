@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * proxy.c - the children behind smtpreply-milter: connect, negotiate,
  * hand each step on, judge and normalize what they answer. See proxy.h.
  */

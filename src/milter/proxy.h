@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * proxy.h - other milters ("children") behind smtpreply-milter.
  *
  * The administrator points the MTA at smtpreply-milter alone and lists

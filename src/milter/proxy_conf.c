@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * proxy_conf.c - read the "milters" list. See proxy_conf.h.
  */
 #include <errno.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * proxy_conf.h - the "milters" list of smtpreply.conf: the children
  * behind the proxy (proxy.h), read with libconfig.
  *

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * reloader.c - configuration reloads on a thread of their own, coalesced.
  */
 #include <string.h>

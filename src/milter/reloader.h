@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * reloader.h - configuration reloads on a thread of their own, coalesced.
  *
  * The main thread handles signals; a reload reads a file, which may be

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * reply.c - one configured reply: built at load time, sent per verdict.
  *
  * The path of a reply, in this file's order: reply_new() joins the

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * reply.h - one configured reply, end to end.
  *
  * A reply the milter answers with (a rule's own, or one of the "replies"

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * rules.c - compile rule conditions and match rules against a session.
  *
  * Regular expressions are compiled once (JIT when PCRE2 has it) with a

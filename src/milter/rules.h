@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * rules.h - the milter's policy rules and the matcher.
  *
  * A rule belongs to one phase (connect, helo, mail, rcpt, data, header,

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * session.c - per-connection state, rules per phase, verdicts and replies.
  *
  * Flow of one verdict: rules_match() picks the rule; apply() turns its

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * session.h - one MTA connection: what the client did, what the rules say.
  *
  * The libmilter callbacks (milter.c) hand each SMTP step to the matching

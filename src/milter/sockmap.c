@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * sockmap.c - socketmap requests and replies (see sockmap.h).
  */
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * sockmap.h - the socketmap protocol, server side, from bytes to bytes.
  *
  * Sendmail's socketmap, as Postfix's socketmap: client speaks it: each

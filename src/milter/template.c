@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * template.c - compile reply templates and expand them with clean values.
  *
  * Compilation splits the source into literal runs and variable

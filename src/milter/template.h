@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * template.h - reply templates with cleaned variable values.
  *
  * A configured reply may name session values: "550 5.7.1 Rejected

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * probe.h - "smtpreply probe": the fixed list of SMTP dialogues that
  * provoke a server's replies, the runner that plays one dialogue over a
  * byte stream, and the engine's judgement of every reply.

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * probes.c - the fixed, documented list of probes of "smtpreply probe"
  * and the expansion of their command templates.
  *

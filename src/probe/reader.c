@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * reader.c - one SMTP reply read from a byte stream, in bounded memory.
  */
 #include "config.h"

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * reader.h - one SMTP reply read from a byte stream, in bounded memory.
  *
  * The reader is fed the bytes a server sends, in whatever pieces they

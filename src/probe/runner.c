@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * runner.c - play one probe's SMTP dialogue over a byte stream and judge
  * every reply with the engine.
  *

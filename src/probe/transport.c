@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * transport.c - TCP and command byte streams for "smtpreply probe".
  */
 #include "config.h"

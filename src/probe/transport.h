@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * transport.h - the glue of "smtpreply probe": a byte stream to a server
  * over TCP, or over the standard input and output of a command run with
  * /bin/sh -c (sendmail -bs, exim -bs), behind struct probe_transport.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # audit.sh - what "smtpreply audit" shows the user: the text and JSON
 # reports of small real-format logs (golden files), plain, gzip and
 # standard input, truncated, binary, empty and over-long input, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # check.sh - what "smtpreply check" shows the user: exit statuses, human and
 # JSON output, reading replies from standard input. TAP on standard output.
 #

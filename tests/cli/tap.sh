@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tap.sh - a tiny TAP producer for shell tests; source it, do not run it.
 #
 #   . "$top_srcdir/tests/cli/tap.sh"

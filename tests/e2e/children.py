@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """children.py - milters that run behind smtpreply-milter in the proxy tests.
 
     children.py KIND SOCKET

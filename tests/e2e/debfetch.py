@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """debfetch.py - Debian packages fetched with "apt-get download" and unpacked
 with "dpkg -x" into a folder of the build tree, never installed (Python 3
 standard library only). Used by sendmail.py and exim.py: both MTAs conflict

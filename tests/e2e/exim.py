@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """exim.py - Debian 12's Exim 4.96 (exim4-daemon-light), unpacked into the build
 tree and run with a private configuration, for end-to-end tests (Python 3
 standard library only). Used by test_probe_exim.py; meant to be reused (an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """fake_milter.py - a scripted milter for the tests, on a loopback port.
 
 Python 3 standard library only. Speaks just enough of the milter protocol

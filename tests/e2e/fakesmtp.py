@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """fakesmtp.py - a scriptable fake SMTP server on loopback for tests of
 "smtpreply probe" (Python 3 standard library only).
 

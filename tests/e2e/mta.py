@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """mta.py - the end-to-end tests' shared helpers, in one place: a private Postfix,
 a raw SMTP client, TAP output, and smtpreply-milter under test (Milter, the
 rules both MTAs' tests play).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """opensmtpd.py - Debian 12's OpenSMTPD 6.8, unpacked into the build tree and run
 in the foreground on a loopback port with a private configuration, for
 end-to-end tests (Python 3 standard library only). Used by

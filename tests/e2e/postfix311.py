@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """postfix311.py - Postfix 3.11.6 built from source once, and private instances of it.
 
 Python 3 standard library only. Used by tests/e2e/test_reply_filter.py and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """probelib.py - what the "smtpreply probe" tests against real MTAs share
 (Python 3 standard library only).
 

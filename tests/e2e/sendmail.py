@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """sendmail.py - Debian 12's sendmail 8.17, unpacked into the build tree and run
 in -bs mode, for end-to-end tests.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Self-test of tests/e2e/mta.py: a private Postfix, the raw SMTP client and TAP.
 
 Runs as root with Debian's postfix package installed (otherwise: skipped, or

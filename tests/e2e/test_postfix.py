@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_postfix.py - smtpreply-milter behind a real Postfix, end to end.
 
 Starts a private Postfix (tests/e2e/mta.py: its own configuration, queue and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_probe_exim.py - "smtpreply probe" against Debian 12's Exim 4.96 with a
 private configuration (tests/e2e/exim.py: exim4-daemon-light unpacked into the
 build tree, never installed), through --exec 'exim -bs' and over TCP to

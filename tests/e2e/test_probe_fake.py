@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_probe_fake.py - "smtpreply probe" against a fake SMTP server on loopback
 that answers with known bad replies (tests/e2e/fakesmtp.py): a class mismatch,
 572, a multi-line reply without '-', a reply split across TCP segments, a

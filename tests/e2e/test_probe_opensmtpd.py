@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_probe_opensmtpd.py - "smtpreply probe" against Debian 12's OpenSMTPD 6.8
 (tests/e2e/opensmtpd.py: unpacked into the build tree, never installed; smtpd
 -d on a loopback port in a private mount namespace).

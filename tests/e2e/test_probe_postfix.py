@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_probe_postfix.py - "smtpreply probe" against Debian's Postfix 3.7 (a private
 instance on loopback, tests/e2e/mta.py) with restrictions that produce the
 typical rejects and access maps that answer 557 (to the null sender) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_probe_replay.py - the replies Postfix 3.7, sendmail 8.17, Exim 4.96 and
 OpenSMTPD 6.8 gave to the probes (tests/data/probe/MTA-VERSION.json, captured
 by the test_probe_MTA.py tests with SR_PROBE_CAPTURE), played back by a fake

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_probe_sendmail.py - "smtpreply probe --exec" against Debian 12's sendmail
 8.17 run -bs with a private configuration (tests/e2e/sendmail.py: unpacked into
 the build tree, never installed; private mount and UTS namespaces; queue-only).

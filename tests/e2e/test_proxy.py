@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_proxy.py - smtpreply-milter as a milter proxy behind a real Postfix.
 
 A private Postfix (tests/e2e/mta.py) runs two smtpd services on loopback:

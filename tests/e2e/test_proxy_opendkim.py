@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_proxy_opendkim.py - a real third-party milter behind smtpreply-milter.
 
 Debian's OpenDKIM signs behind the proxy: a key made in the test with

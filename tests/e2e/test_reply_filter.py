@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_reply_filter.py - smtpreply-milter as Postfix 3.11's reject filter, end to end.
 
 Postfix 3.11.6, built from the vendored source once (tests/e2e/postfix311.py),

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_sendmail.py - smtpreply-milter behind a real sendmail 8.17, end to end.
 
 Debian 12's sendmail packages are fetched with apt-get download and unpacked

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """test_smtp_reply_filter.py - smtpreply-milter as Postfix's smtp_reply_filter, end to end.
 
 Debian's Postfix 3.7 (smtp_reply_filter exists since 2.7) runs privately on

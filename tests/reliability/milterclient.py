@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """milterclient.py - the MTA side of the milter protocol (version 6), stdlib only.
 
 What Postfix and sendmail do when they talk to a milter, byte for byte, so

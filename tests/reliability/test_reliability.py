@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Reliability suite: smtpreply-milter driven directly by a milter protocol client.
 
 No MTA: tests/reliability/milterclient.py speaks the milter protocol as Postfix

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_check.c - every diagnostic of the checker, present and absent.
  *
  * The expectations come from issue #2 ("Check") as refined by

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_cidr.c - parsing and matching of addresses and CIDR blocks.
  *
  * Strict parsing (every error message), IPv4 and IPv6 blocks, bare

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_config.c - loading the milter's configuration: every error
  * message with its file and line, all errors of a file at once, the
  * built-in defaults, the sample etc/smtpreply.conf, the normalization of

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_filter.c - the socketmap filter, from bytes: netstrings, socketmap
  * requests and replies (pipelined, truncated, oversized, malformed), the
  * phase table of Postfix's standard texts, and the maps "reject" and

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_maillog.c - the log side of "smtpreply audit": recognizing reply
  * lines, rebuilding multi-line replies, timestamps, reading plain and
  * gzip input in fixed buffers, and the bounded statistics.

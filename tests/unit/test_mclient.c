@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_mclient.c - the MTA side of the milter protocol, from bytes.
  *
  * Encoder: every packet an MTA sends, compared byte for byte with the

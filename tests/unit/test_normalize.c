@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_normalize.c - every normalization rule, exact wire output.
  *
  * The expectations come from issue #2 ("Normalize") as refined by

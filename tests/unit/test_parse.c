@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_parse.c - wire parsing and building replies from parts.
  *
  * The expected spans follow issue #2 ("The engine") and

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_pidfile.c - the pid file is never written through a link.
  *
  * Each case prepares the pid file's path in a private directory (a

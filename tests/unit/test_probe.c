@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_probe.c - the pure part of "smtpreply probe" from byte streams:
  * the bounded reply reader (every split of the input gives the same
  * reply), the dialogue runner over a scripted transport with a virtual

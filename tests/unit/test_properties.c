@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_properties.c - property tests of the reply engine.
  *
  * For every reply of the shared corpus (tests/data/replies.txt) and for

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_proxy.c - the proxy (children behind smtpreply-milter) without an
  * MTA: the "milters" configuration with every error, durations, '%%' as
  * the MTA reads it, and proxy_step() against scripted children.

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_registry.c - unit tests of the code registry, the shipped policy
  * and the phases: enhanced code syntax, the IANA rows, the basic-code
  * catalog, default and replacement codes, policy overrides, phase names

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_rules.c - the rule matcher: every condition, every action, file
  * order, first match, "continue", the case-insensitive flag, header name
  * case, macros, "authenticated", regex compile errors and the phases and

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_session.c - the milter's session logic driven without an MTA.
  *
  * A recorder stands in for libmilter (struct mta): it serves macros from

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_template.c - reply templates: compilation errors, expansion,
  * truncation, and the cleaning of values that keeps CR/LF, '%', NUL,
  * control bytes, 8-bit bytes and unbounded length out of a reply.

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * test_text.c - the engine's shared text helpers (smtpreply/text.h):
  * reading a basic code, UTF-8 character lengths, printable quoting.
  *

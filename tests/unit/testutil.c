@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * testutil.c - helpers shared by the unit tests.
  */
 #include "testutil.h"

@@ -1,4 +1,5 @@
 /*
+ * SPDX-License-Identifier: ISC
  * testutil.h - helpers shared by the unit tests.
  *
  * Every unit test program (engine, audit, milter) runs its Check suite

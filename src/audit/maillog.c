@@ -523,9 +523,9 @@ static bool postfix_reject(const char *m, size_t len, bool cleanup,
 		k = 16;
 	else if (STARTS(r, n, "milter-reject: "))
 		k = 15;
-	else if (!cleanup && r[0] == 'r')
+	else if (!cleanup && n > 0 && r[0] == 'r')
 		return postfix_filter(r, n, out);
-	else if (!cleanup && r[0] == 'p')
+	else if (!cleanup && n > 0 && r[0] == 'p')
 		return postfix_proxy(r, n, flags, out);
 	else
 		return false;

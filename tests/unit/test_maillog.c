@@ -143,7 +143,8 @@ START_TEST(corpus_line)
 }
 END_TEST
 
-/* Every prefix of every corpus line: no crash, nothing read past it. */
+/* Every prefix of every corpus line: no crash, nothing read past it (the
+ * copy has no byte after the prefix, so ASan sees any read past it). */
 START_TEST(corpus_prefixes)
 {
 	const struct corpus_case *c = &cases[_i];
@@ -151,7 +152,7 @@ START_TEST(corpus_prefixes)
 	struct maillog_reply r;
 
 	for (n = 0; n <= len; n++) {
-		char *copy = malloc(n + 1);
+		char *copy = malloc(n > 0 ? n : 1);
 
 		ck_assert_ptr_nonnull(copy);
 		memcpy(copy, c->line, n);

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include <smtpreply/smtpreply.h>
+#include "../tests/severity.h"
 
 #define MAX_PARTS_TEXT	40	/* text lines taken from the input's parts */
 
@@ -183,33 +184,6 @@ static void check_again(const struct sr_options *o,
 	    || n2.nlines != n->nlines)
 		violation(o, "%s: different result", how);
 	sr_normalized_release(&n2);
-}
-
-/* How severe a class is: 5 > 4 > 2 and 3; 0 for none. */
-static int class_rank(int cls)
-{
-	return cls == 5 ? 3 : cls == 4 ? 2 : cls == 2 || cls == 3 ? 1 : 0;
-}
-
-/* The most severe class any line of R claims, as a rank. */
-static int reply_rank(const struct sr_reply *r)
-{
-	int best = 0, rank;
-	size_t i;
-
-	for (i = 0; i < r->nlines; i++) {
-		const struct sr_line *l = &r->lines[i];
-
-		if (l->form & SR_FORM_NO_CODE)
-			rank = class_rank(l->enh.p[0] - '0');
-		else if (l->code.len > 0)
-			rank = class_rank(l->code.p[0] - '0');
-		else
-			rank = 0;
-		if (rank > best)
-			best = rank;
-	}
-	return best;
 }
 
 /* Check and normalize R; assert the properties of the result. */

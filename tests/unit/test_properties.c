@@ -40,6 +40,7 @@
 #include <smtpreply/smtpreply.h>
 
 #include "../corpus.h"
+#include "../severity.h"
 #include "testutil.h"
 
 #define RANDOM_DEFAULT_N	20000
@@ -379,33 +380,6 @@ static void check_again(struct prop_state *ps, const char *in, size_t len,
 			  n->code, n2.enhanced, n->enhanced, n2.nlines,
 			  n->nlines);
 	sr_normalized_release(&n2);
-}
-
-/* How severe a class is: 5 > 4 > 2 and 3; 0 for none. */
-static int class_rank(int cls)
-{
-	return cls == 5 ? 3 : cls == 4 ? 2 : cls == 2 || cls == 3 ? 1 : 0;
-}
-
-/* The most severe class any line of R claims, as a rank. */
-static int reply_rank(const struct sr_reply *r)
-{
-	int best = 0, rank;
-	size_t i;
-
-	for (i = 0; i < r->nlines; i++) {
-		const struct sr_line *l = &r->lines[i];
-
-		if (l->form & SR_FORM_NO_CODE)
-			rank = class_rank(l->enh.p[0] - '0');
-		else if (l->code.len > 0)
-			rank = class_rank(l->code.p[0] - '0');
-		else
-			rank = 0;
-		if (rank > best)
-			best = rank;
-	}
-	return best;
 }
 
 /*

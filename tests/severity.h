@@ -15,15 +15,13 @@
 #include <smtpreply/smtpreply.h>
 
 /* How severe a class is: 5 > 4 > 2 and 3; 0 for none. */
-static inline int
-class_rank(int cls)
+static inline int class_rank(int cls)
 {
 	return cls == 5 ? 3 : cls == 4 ? 2 : cls == 2 || cls == 3 ? 1 : 0;
 }
 
 /* The most severe class any line of R claims, as a rank. */
-static inline int
-reply_rank(const struct sr_reply *r)
+static inline int reply_rank(const struct sr_reply *r)
 {
 	int best = 0, rank;
 	size_t i;

@@ -255,17 +255,22 @@ static size_t name_hash(const char *name)
 	return h;
 }
 
-/* Put R into the name index unless a rule of its name is there. */
-static void name_insert(struct rule **slots, size_t nslots, struct rule *r)
+/*
+ * Put R into the name index unless a rule of its name is there. Returns
+ * how many slots were visited.
+ */
+static size_t name_insert(struct rule **slots, size_t nslots, struct rule *r)
 {
-	size_t i = name_hash(r->name) & (nslots - 1);
+	size_t i = name_hash(r->name) & (nslots - 1), visits = 1;
 
 	while (slots[i] != NULL) {
 		if (strcmp(slots[i]->name, r->name) == 0)
-			return;
+			return visits;
 		i = (i + 1) & (nslots - 1);
+		visits++;
 	}
 	slots[i] = r;
+	return visits;
 }
 
 /* Room in the name index for one more rule. 0 or -1 (memory). */
@@ -280,7 +285,7 @@ static int name_reserve(struct rule_set *rs)
 	if (n > SIZE_MAX / sizeof(*nv) || (nv = calloc(n, sizeof(*nv))) == NULL)
 		return -1;
 	for (i = 0; i < rs->nrules; i++)
-		name_insert(nv, n, rs->rules[i]);
+		rs->name_visits += name_insert(nv, n, rs->rules[i]);
 	free(rs->by_name);
 	rs->by_name = nv;
 	rs->name_slots = n;
@@ -306,7 +311,7 @@ int rule_set_add(struct rule_set *rs, struct rule *r)
 		rs->cap = ncap;
 	}
 	rs->rules[rs->nrules++] = r;
-	name_insert(rs->by_name, rs->name_slots, r);
+	rs->name_visits += name_insert(rs->by_name, rs->name_slots, r);
 	return 0;
 }
 

@@ -164,6 +164,9 @@ struct rule_set {
 	 */
 	struct rule **by_name;
 	size_t name_slots;
+	/* Slots visited while the index was built (growth included): the
+	 * work of loading, counted, so that a test can show it linear. */
+	size_t name_visits;
 	struct rule **by_phase[RULE_PHASE__COUNT];	/* views into rules */
 	size_t nby_phase[RULE_PHASE__COUNT];
 };

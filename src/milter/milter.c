@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #include "milter.h"
 #include "mta_libmilter.h"
 #include "session.h"
+#include "symlist.h"
 
 /*
  * libmilter gives callbacks no user pointer: the shared state is set once
@@ -41,6 +43,7 @@ void milter_conf_swap(struct milter_shared *sh, struct conf *cfg)
 	old = sh->cfg;
 	sh->cfg = cfg;
 	pthread_mutex_unlock(&sh->lock);
+	atomic_store(&sh->symlist_logged, 0u);	/* new children, new rules */
 	conf_unref(old);	/* freed when the last session on it ends */
 }
 
@@ -205,6 +208,75 @@ static void proxy_negotiation(const struct session *s, unsigned long offered,
 			*pf1 &= ~steps[i].no;
 }
 
+static void add_child_symlist(void *ctx, int stage, const char *names)
+{
+	symlist_add_child(ctx, stage, names);
+}
+
+/* Log once (until the next reload) what BIT of symlist_logged stands for. */
+static bool first_time(unsigned bit)
+{
+	return (atomic_fetch_or(&shared->symlist_logged, 1u << bit) &
+	    (1u << bit)) == 0;
+}
+
+/*
+ * Proxy children that named macro lists (symlist.h): ask the MTA, which
+ * offered SMFIF_SETSYMLIST, for the union at each of their stages. A list
+ * asked for replaces the MTA's own for that stage; a stage over the
+ * bounds is asked for nothing (logged once). libmilter refusing a list is
+ * logged and the negotiation goes on.
+ */
+static void request_macros(SMFICTX *ctx, const struct session *s,
+			   unsigned long *pf0)
+{
+	struct symlist *sl = malloc(sizeof(*sl));
+	char list[2 * SYMLIST_BYTES_MAX], name[2 * SYMLIST_NAME_MAX];
+	int i;
+
+	if (sl == NULL) {
+		log_msg(LOG_ERR, "negotiation: out of memory: no macros asked "
+		    "for the proxy children");
+		return;
+	}
+	symlist_init(sl);
+	session_proxy_symlists(s, add_child_symlist, sl);
+	symlist_add_rules(sl, &session_config(s)->rules);
+	for (i = 0; i < SYMLIST_STAGES; i++) {
+		const struct symlist_stage *st = &sl->st[i];
+		enum symlist_status status = symlist_status(sl, i);
+
+		if (status != SYMLIST_NONE && st->invalid > 0 &&
+		    first_time(8u + (unsigned)i)) {
+			log_quote(name, sizeof(name), st->first_invalid,
+			    strlen(st->first_invalid));
+			log_msg(LOG_WARNING, "negotiation: %u macro name(s) at %s "
+			    "left out, no MTA can have them (first: \"%s\")",
+			    st->invalid, symlist_stage_name(i), name);
+		}
+		if (status == SYMLIST_OVERFLOW && first_time((unsigned)i))
+			log_msg(LOG_WARNING, "negotiation: the macros the proxy "
+			    "children, the rules and the MTA's defaults need at "
+			    "%s are more than %d names or %d bytes: none asked "
+			    "for at that stage, the MTA sends its own list "
+			    "(logged once until a reload)",
+			    symlist_stage_name(i), SYMLIST_NAMES_MAX,
+			    SYMLIST_BYTES_MAX);
+		if (status != SYMLIST_REQUEST)
+			continue;
+		*pf0 |= SMFIF_SETSYMLIST;
+		log_quote(list, sizeof(list), st->list, st->len);
+		if (mta_libmilter_setsymlist(ctx, i, st->list) != 0)
+			log_msg(LOG_WARNING, "negotiation: libmilter refused "
+			    "the macro list for %s: \"%s\"",
+			    symlist_stage_name(i), list);
+		else
+			log_msg(LOG_DEBUG, "negotiation: asked the MTA for the "
+			    "macros at %s: \"%s\"", symlist_stage_name(i), list);
+	}
+	free(sl);
+}
+
 /* A session for a connection that has none yet, within the limit. */
 static struct session *new_session(SMFICTX *ctx, bool *refused)
 {
@@ -272,6 +344,9 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    f1 & (SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN);
 	if (s != NULL)
 		proxy_negotiation(s, f0, pf0, pf1);
+	if (s != NULL && (f0 & SMFIF_SETSYMLIST) != 0 &&
+	    session_config(s)->proxy.n > 0)
+		request_macros(ctx, s, pf0);
 	*pf2 = 0;
 	*pf3 = 0;
 	if (s != NULL)
@@ -431,6 +506,7 @@ int milter_shared_init(struct milter_shared *sh, struct conf *cfg)
 	atomic_init(&sh->refused, 0);
 	atomic_init(&sh->refusal_logged, 0);
 	atomic_init(&sh->draining, false);
+	atomic_init(&sh->symlist_logged, 0u);
 	return 0;
 }
 

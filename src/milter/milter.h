@@ -35,6 +35,10 @@ struct milter_shared {
 	atomic_ulong refused;		/* connections over the limit */
 	atomic_llong refusal_logged;	/* time of the last refusal logged */
 	atomic_bool draining;		/* stopping: no new session */
+	/* Macro lists for proxy children (milter.c): bit N, a stage over
+	 * the bounds, bit 8 + N, names left out; logged since the last
+	 * reload. */
+	atomic_uint symlist_logged;
 };
 
 /*

@@ -93,6 +93,11 @@ static int lm_replacebody(void *ctx, const unsigned char *body, size_t len)
 	    (int)len));
 }
 
+int mta_libmilter_setsymlist(void *ctx, int stage, const char *list)
+{
+	return OK(smfi_setsymlist((SMFICTX *)ctx, stage, (char *)list));
+}
+
 const struct mta_ops mta_libmilter_ops = {
 	lm_getsymval, lm_setreply, lm_setmlreply, lm_quarantine,
 	lm_addheader, lm_insheader, lm_chgheader, lm_addrcpt, lm_delrcpt,

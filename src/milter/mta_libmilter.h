@@ -14,4 +14,11 @@
 
 extern const struct mta_ops mta_libmilter_ops;
 
+/*
+ * smfi_setsymlist: ask the MTA for macro LIST (space-separated names) at
+ * STAGE (SMFIM_*), from the negotiate callback only. 0 or -1 (libmilter
+ * refused: a list already set for the stage, no memory).
+ */
+int mta_libmilter_setsymlist(void *ctx, int stage, const char *list);
+
 #endif /* SMTPREPLY_MILTER_MTA_LIBMILTER_H */

@@ -930,3 +930,21 @@ void proxy_conf_log(const struct proxy_conf *pc)
 		    (double)load(&k->latency_us_max) / 1000.0);
 	}
 }
+
+/* ---- macro lists (symlist.h) ------------------------------------------ */
+
+void proxy_each_symlist(const struct proxy *p, proxy_symlist_fn fn, void *ctx)
+{
+	size_t i;
+	int li;
+
+	for (i = 0; p != NULL && i < p->n; i++) {
+		const struct proxy_child *c = &p->c[i];
+
+		if (!c->up)
+			continue;
+		for (li = 0; li < MCLIENT_MACRO_LISTS; li++)
+			if (c->neg.has_symlist[li])
+				fn(ctx, li, c->neg.symlist[li]);
+	}
+}

@@ -201,4 +201,13 @@ const struct proxy_mod *proxy_mod_at(const struct proxy *p, size_t i);
  */
 char *proxy_unescape_percent(char *s);
 
+/*
+ * The macro lists (SMFIR_SETSYMLIST) of the children that are up: FN is
+ * called with CTX, the SMFIM_* index of the list (0 ..
+ * MCLIENT_MACRO_LISTS - 1) and the names as the child sent them, for each
+ * list of each such child, in order. P may be NULL (no call).
+ */
+typedef void (*proxy_symlist_fn)(void *ctx, int stage, const char *names);
+void proxy_each_symlist(const struct proxy *p, proxy_symlist_fn fn, void *ctx);
+
 #endif /* SMTPREPLY_MILTER_PROXY_H */

@@ -941,3 +941,9 @@ bool session_proxy_wants(const struct session *s, enum mclient_step st)
 {
 	return proxy_wants(s->proxy, st);
 }
+
+void session_proxy_symlists(const struct session *s, proxy_symlist_fn fn,
+			    void *ctx)
+{
+	proxy_each_symlist(s->proxy, fn, ctx);
+}

@@ -32,16 +32,12 @@ static char tmpdir[64];
 
 static void setup(void)
 {
-	strcpy(tmpdir, "/tmp/test_proxy.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	tu_tmpdir_make(tmpdir, sizeof(tmpdir), "/tmp/test_proxy.XXXXXX");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
+	tu_tmpdir_remove(tmpdir);
 }
 
 /* ---- configuration ---------------------------------------------------- */
@@ -200,20 +196,6 @@ struct script {
 	bool close_at_eom;		/* crash mid-message */
 };
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	size_t off = 0;
-
-	while (off < n) {
-		ssize_t k = read(fd, (char *)buf + off, n - off);
-
-		if (k <= 0)
-			return -1;
-		off += (size_t)k;
-	}
-	return 0;
-}
-
 static void send_packet(int fd, const char *p, size_t len)
 {
 	unsigned char h[4] = { (unsigned char)(len >> 24),
@@ -237,11 +219,11 @@ static void *child_main(void *arg)
 		unsigned char h[4], buf[70000];
 		uint32_t n;
 
-		if (read_full(fd, h, 4) != 0)
+		if (tu_read_full(fd, h, 4) != 0)
 			break;
 		n = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
 		    (uint32_t)h[2] << 8 | h[3];
-		if (n == 0 || n > sizeof(buf) || read_full(fd, buf, n) != 0)
+		if (n == 0 || n > sizeof(buf) || tu_read_full(fd, buf, n) != 0)
 			break;
 		if (buf[0] != 'D' && sc->ngot < sizeof(sc->got) - 1)
 			sc->got[sc->ngot++] = (char)buf[0];

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TU_STR_LIT(s, lit) tu_str_add((s), (lit), sizeof(lit) - 1)
 
@@ -683,4 +684,34 @@ size_t tu_count_lines(const char *wire, size_t len)
 		if (wire[i] == '\r' && wire[i + 1] == '\n')
 			n++;
 	return n;
+}
+
+void tu_tmpdir_make(char *dir, size_t size, const char *tmpl)
+{
+	ck_assert_uint_lt(strlen(tmpl), size);
+	strcpy(dir, tmpl);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+void tu_tmpdir_remove(const char *dir)
+{
+	char cmd[256];
+
+	ck_assert_uint_lt((size_t)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir),
+	    sizeof(cmd));
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+int tu_read_full(int fd, void *buf, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t k = read(fd, (char *)buf + off, n - off);
+
+		if (k <= 0)
+			return -1;
+		off += (size_t)k;
+	}
+	return 0;
 }

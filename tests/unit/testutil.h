@@ -45,6 +45,19 @@
  */
 int tu_run(Suite *s);
 
+/* ---- files and sockets (the milter's tests) --------------------------- */
+
+/*
+ * A fresh private directory made from TEMPLATE ("/tmp/test_x.XXXXXX")
+ * into DIR (SIZE bytes); the running test fails when it cannot be made.
+ */
+void tu_tmpdir_make(char *dir, size_t size, const char *tmpl);
+/* Remove DIR and everything below it (the test fails if that fails). */
+void tu_tmpdir_remove(const char *dir);
+/* Read exactly N bytes from FD into BUF: 0, or -1 at end of file or on
+ * an error. */
+int tu_read_full(int fd, void *buf, size_t n);
+
 /* Length of a string literal, NUL bytes inside included. */
 #define TU_LEN(lit) (sizeof(lit) - 1)
 

@@ -19,6 +19,12 @@ and, by Subject at end of message: "modify" (adds and changes headers, adds and
 deletes recipients, changes the sender, replaces the body), "quarantine"
 (quarantines), "crash" (the process exits at once, mid-message).
 
+KIND "macros" asks, with SMFIR_SETSYMLIST, for two macros Postfix does not send
+by default ({client_connections} at connect, {client_addr} at MAIL) and rejects
+the recipient macros@ with what it received: "550 5.7.1 macros
+client_connections=N client_addr=A" ("none" for a macro it did not get). KIND
+"nolist" is the same child without a list of its own, answering nolist@.
+
 KIND "rejectall" rejects every recipient with "550 5.7.1 Rejected by rejectall"
 (used with evaluate = true). KIND "raw" is not libmilter: it speaks the protocol
 itself to send what libmilter would never let through: at RCPT for nodash@ a
@@ -112,6 +118,41 @@ def run_pymilter(kind, sock):
     Milter.runmilter("child-" + kind, sock, 60)
 
 
+def run_macros(kind, sock):
+    """A child that reports the macros it received (see the docstring)."""
+    import Milter
+
+    class MacroChild(Milter.Base):
+        def negotiate(self, opts):
+            # Milter.Base.setsymlist (and so @Milter.symlist) hands the
+            # binding bytes, which python3-milter 1.0.5 refuses: call the
+            # binding itself.
+            if kind == "macros":
+                self._ctx.setsymlist(Milter.M_CONNECT, "{client_connections}")
+                self._ctx.setsymlist(Milter.M_ENVFROM, "{client_addr}")
+            return Milter.Base.negotiate(self, opts)
+
+        def connect(self, hostname, family, hostaddr):
+            return Milter.CONTINUE
+
+        def envfrom(self, f, *args):
+            return Milter.CONTINUE
+
+        def envrcpt(self, to, *args):
+            if to.strip("<>").split("@")[0] != kind:
+                return Milter.CONTINUE
+            seen = " ".join("%s=%s" % (m.strip("{}"), self.getsymval(m) or "none")
+                            for m in ("{client_connections}", "{client_addr}"))
+            log(kind, seen)
+            self.setreply("550", "5.7.1", "%s %s" % (kind, seen))
+            return Milter.REJECT
+
+    Milter.factory = MacroChild
+    Milter.set_flags(Milter.SETSYMLIST)
+    log("child %s listening on %s" % (kind, sock))
+    Milter.runmilter("child-" + kind, sock, 60)
+
+
 # ---- a raw child: the protocol by hand --------------------------------------
 
 def packet(cmd, data=b""):
@@ -178,6 +219,8 @@ def main():
     kind, sock = sys.argv[1], sys.argv[2]
     if kind == "raw":
         run_raw(sock)
+    elif kind in ("macros", "nolist"):
+        run_macros(kind, sock)
     else:
         run_pymilter(kind, sock)
 

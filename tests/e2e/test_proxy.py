@@ -12,7 +12,11 @@ on hold by a header check and read back with postcat: headers, envelope
 sender and recipients, body), and the log lines of Postfix, the milter and the
 children. Then the failure cases: a slow child (timeout), a child that crashes
 mid-message and comes back, a child that is down (reload), a child breaking
-the protocol, and evaluation mode.
+the protocol, and evaluation mode. And the macros: a child that names, with
+SMFIR_SETSYMLIST, macros Postfix does not send by default gets their values
+through the proxy, because smtpreply-milter asks Postfix for them
+(smfi_setsymlist); a child without a list gets Postfix's defaults, as when
+Postfix runs it itself (service "plain").
 
 Needs root, Debian's postfix and python3-milter; under CI=true a missing one is
 a failure. Prints TAP.
@@ -70,8 +74,10 @@ class Child:
 
 
 def conf(children):
-    """A smtpreply.conf with no rules and CHILDREN (list of libconfig groups)."""
-    return "milters = (\n\t" + ",\n\t".join(children) + "\n);\n"
+    """A smtpreply.conf with no rules and CHILDREN (list of libconfig groups);
+    logs at debug level (what is asked of the MTA at negotiation)."""
+    return ('log = { level = "debug"; };\nmilters = (\n\t' + ",\n\t".join(children)
+            + "\n);\n")
 
 
 def child_conf(name, port, extra=""):
@@ -136,9 +142,13 @@ def main():
     base = tempfile.mkdtemp(prefix="smtpreply-proxy-")
     os.chmod(base, 0o755)
     proxy_port, direct_port, milter_port = mta.free_port(), mta.free_port(), mta.free_port()
+    plain_port = mta.free_port()
     bad = Child(base, "bad", mta.free_port())
     raw = Child(base, "raw", mta.free_port())
     judge = Child(base, "rejectall", mta.free_port())
+    macros = Child(base, "macros", mta.free_port())
+    nolist = Child(base, "nolist", mta.free_port())
+    children = (bad, raw, judge, macros, nolist)
     pf = mta.PrivatePostfix(os.path.join(base, "postfix"), proxy_port, params={
         "smtpd_milters": "inet:127.0.0.1:%d" % milter_port,
         "milter_default_action": "tempfail",
@@ -146,21 +156,27 @@ def main():
         "smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination",
     }, maps={"hold": "/^X-Hold-Me:/ HOLD\n"}, master_extra=[
         "127.0.0.1:%d inet n - n - - smtpd -o syslog_name=postfix/direct "
-        "-o smtpd_milters=inet:127.0.0.1:%d" % (direct_port, bad.port)])
+        "-o smtpd_milters=inet:127.0.0.1:%d" % (direct_port, bad.port),
+        "127.0.0.1:%d inet n - n - - smtpd -o syslog_name=postfix/plain "
+        "-o smtpd_milters=inet:127.0.0.1:%d,inet:127.0.0.1:%d"
+        % (plain_port, nolist.port, macros.port)])
     milter = mta.Milter(base, "inet:%d@127.0.0.1" % milter_port, conf([
         child_conf("bad", bad.port, 'on_error = "tempfail";'),
         child_conf("raw", raw.port, 'on_error = "tempfail";'),
-        child_conf("judge", judge.port, "evaluate = true;")]))
+        child_conf("judge", judge.port, "evaluate = true;"),
+        child_conf("nolist", nolist.port), child_conf("macros", macros.port)]))
     try:
-        for ch in (bad, raw, judge):
+        for ch in children:
             ch.start()
         milter.start()
         pf.start()
         # start() waits for the main smtpd; the second one may lag.
         deadline = time.monotonic() + 10
-        while not mta.port_open("127.0.0.1", direct_port) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        for port in (direct_port, plain_port):
+            while not mta.port_open("127.0.0.1", port) and time.monotonic() < deadline:
+                time.sleep(0.1)
         tap.run(replies, tap, pf, milter, proxy_port, direct_port)
+        tap.run(macro_lists, tap, milter, proxy_port, plain_port)
         tap.run(modifications, tap, pf, milter, proxy_port)
         tap.run(evaluation, tap, milter, proxy_port)
         tap.run(protocol_violation, tap, milter, proxy_port)
@@ -171,7 +187,7 @@ def main():
     finally:
         milter.stop()
         pf.stop()
-        for ch in (bad, raw, judge):
+        for ch in children:
             ch.stop()
     log = pf.maillog()
     proxied = [l for l in log.splitlines() if "postfix/direct" not in l]
@@ -184,7 +200,7 @@ def main():
     if tap.failed:
         tap.diag("milter log:\n" + milter.log())
         tap.diag("postfix log:\n" + log)
-        for ch in (bad, raw, judge):
+        for ch in children:
             tap.diag("child %s:\n%s" % (ch.kind, ch.log()))
     return tap.done()
 
@@ -240,6 +256,40 @@ def replies(tap, pf, milter, proxy_port, direct_port):
     tap.ok(milter.wait_log(r"child=raw step=rcpt verdict=reject reply=\"550-5\.7\.1 This relay"
                            r".*normalized=\"multiline-separator"),
            "the multi-line reply without '-' was repaired (logged)")
+
+
+MACROS_SEEN = r"client_connections=\d+ client_addr=127\.0\.0\.1"
+MACROS_NONE = "client_connections=none client_addr=none"
+
+
+def macro_lists(tap, milter, proxy_port, plain_port):
+    # Postfix alone: a child without a list gets Postfix's defaults, which
+    # have neither macro (so without smtpreply-milter asking for them they
+    # would not reach it through the proxy either); a child that names them
+    # gets them.
+    r = rcpt_reply(plain_port, "nolist@example.test")
+    tap.is_(r, ["550 5.7.1 nolist " + MACROS_NONE],
+            "Postfix alone: neither macro is in its default lists")
+    r = rcpt_reply(plain_port, "macros@example.test")
+    tap.ok(r and re.fullmatch("550 5.7.1 macros " + MACROS_SEEN, r[0]),
+           "Postfix alone: the child that names them gets them", diag=r)
+    off = milter.log_offset()
+    r = rcpt_reply(proxy_port, "macros@example.test")
+    tap.ok(r and re.fullmatch("550 5.7.1 macros " + MACROS_SEEN, r[0]),
+           "through the proxy: the child gets the macros it named "
+           "({client_connections} at connect, {client_addr} at MAIL)", diag=r)
+    tap.ok(milter.wait_log(r"negotiation: asked the MTA for the macros at connect: \"j "
+                           r"\{daemon_name\} .*\{client_connections\}\"", since=off),
+           "smtpreply-milter asked Postfix for the union at connect (logged)")
+    tap.ok(milter.wait_log(r"negotiation: asked the MTA for the macros at envfrom: \"i "
+                           r".*\{auth_authen\}.*\{client_addr\}\"", since=off),
+           "... and at MAIL, Postfix's defaults kept")
+    tap.ok(not re.search(r"asked the MTA for the macros at (helo|envrcpt|data|eoh|eom)",
+                         milter.log()[off:]),
+           "no list asked for where no child named one")
+    r = rcpt_reply(proxy_port, "nolist@example.test")
+    tap.is_(r, ["550 5.7.1 nolist " + MACROS_NONE],
+            "through the proxy: a child without a list still gets only the defaults")
 
 
 def modifications(tap, pf, milter, port):

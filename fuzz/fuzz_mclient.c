@@ -12,7 +12,10 @@
  * Asserted: every string a decoded reply points to lies inside the
  * packet and ends with a NUL there; a REPLYCODE starts with 4 or 5; a
  * modification is only ever accepted at end of message and only when
- * negotiated; a state that ended the connection sends nothing more.
+ * negotiated; a state that ended the connection sends nothing more. The
+ * macro lists of a negotiation answer go through symlist.c as the
+ * children's lists would: each list asked for is within the bounds, every
+ * name in it is already normalized and appears once.
  *
  * Build: make fuzz (clang -fsanitize=fuzzer,address,undefined).
  */
@@ -22,8 +25,61 @@
 #include <string.h>
 
 #include "mclient.h"
+#include "symlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* symlist.c's rules input is not fuzzed here: no rules (rules.c not
+ * linked). */
+size_t rules_macros_needed(const struct rule_set *rs, enum rule_phase phase,
+			   const char **names, size_t max)
+{
+	(void)rs;
+	(void)phase;
+	(void)names;
+	(void)max;
+	return 0;
+}
+
+/* What symlist.c asks for from the lists of NEG must be well-formed. */
+static void check_symlists(const struct mclient_neg *neg)
+{
+	static struct symlist sl;	/* libFuzzer runs one input at a time */
+	const char *name[SYMLIST_NAMES_MAX + 1];
+	size_t len[SYMLIST_NAMES_MAX + 1];
+	int i;
+
+	symlist_init(&sl);
+	for (i = 0; i < MCLIENT_MACRO_LISTS; i++)
+		if (neg->has_symlist[i])
+			symlist_add_child(&sl, i, neg->symlist[i]);
+	for (i = 0; i < SYMLIST_STAGES; i++) {
+		const char *p = symlist_list(&sl, i);
+		size_t n = 0, a, b;
+
+		if (p == NULL)
+			continue;
+		if (strlen(p) > SYMLIST_BYTES_MAX)
+			abort();
+		for (; *p != '\0'; p += *p == ' ') {
+			char norm[SYMLIST_NAME_MAX + 1];
+
+			if (n > SYMLIST_NAMES_MAX)
+				abort();	/* too many names */
+			name[n] = p;
+			len[n] = strcspn(p, " ");
+			if (symlist_normalize(p, len[n], norm, sizeof(norm)) !=
+			    (int)len[n] || memcmp(norm, p, len[n]) != 0)
+				abort();	/* not as the MTA writes it */
+			p += len[n++];
+		}
+		for (a = 0; a < n; a++)
+			for (b = a + 1; b < n; b++)
+				if (len[a] == len[b] &&
+				    memcmp(name[a], name[b], len[a]) == 0)
+					abort();	/* twice */
+	}
+}
 
 static void inside(const char *s, const unsigned char *p, size_t len)
 {
@@ -79,6 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			if ((neg.actions & ~(uint32_t)MCLIENT_ACTIONS_ALL) != 0)
 				abort();
+			check_symlists(&neg);
 			mclient_state_init(&st, &neg);
 			continue;
 		}

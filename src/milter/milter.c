@@ -232,6 +232,7 @@ static void request_macros(SMFICTX *ctx, const struct session *s,
 {
 	struct symlist *sl = malloc(sizeof(*sl));
 	char list[2 * SYMLIST_BYTES_MAX], name[2 * SYMLIST_NAME_MAX];
+	bool ok;
 	int i;
 
 	if (sl == NULL) {
@@ -265,8 +266,11 @@ static void request_macros(SMFICTX *ctx, const struct session *s,
 		if (status != SYMLIST_REQUEST)
 			continue;
 		*pf0 |= SMFIF_SETSYMLIST;
+		ok = mta_libmilter_setsymlist(ctx, i, st->list) == 0;
+		if (ok && !log_enabled(LOG_DEBUG))
+			continue;
 		log_quote(list, sizeof(list), st->list, st->len);
-		if (mta_libmilter_setsymlist(ctx, i, st->list) != 0)
+		if (!ok)
 			log_msg(LOG_WARNING, "negotiation: libmilter refused "
 			    "the macro list for %s: \"%s\"",
 			    symlist_stage_name(i), list);

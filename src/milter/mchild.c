@@ -316,6 +316,15 @@ int mchild_read(struct mchild_conn *c, int timeout_ms, char *cmd,
 	}
 }
 
+void mchild_ack_now(struct mchild_conn *c)
+{
+	int one = 1;
+
+	if (c->fd >= 0 && !c->local)
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
+}
+
 void mchild_close(struct mchild_conn *c)
 {
 	if (c->fd >= 0)

@@ -42,6 +42,16 @@ int mchild_flush(struct mchild_conn *c, int timeout_ms, char *err,
 		 size_t errsize);
 
 /*
+ * Over TCP, acknowledge what arrives at once from now on (TCP_QUICKACK;
+ * the kernel falls back to delayed ACKs by itself). Called before the
+ * answers to pipelined steps are read: the child's libmilter sends each
+ * answer with Nagle's algorithm, so without it an answer waits for the
+ * ACK of the one before it, which a delayed ACK holds back. A no-op on
+ * unix sockets.
+ */
+void mchild_ack_now(struct mchild_conn *c);
+
+/*
  * The next packet of the child, waiting at most TIMEOUT_MS for it to be
  * complete. Its data stays valid until the next call. 0, or -1 with a
  * reason in ERR (timeout, closed, over-long or zero length).

@@ -16,14 +16,15 @@
 #define PROXY_MODS_BYTES_MAX (64u * 1024u * 1024u)
 
 /*
- * Headers and the end of headers are pipelined: sent to a child without
- * waiting for its answer, the answers read before the next step that
- * waits (body, end of message, abort). A verdict at a header reaches the
- * client only after the final dot in any case (the MTA keeps it until
- * then), so nothing the client sees changes, and a message with N headers
- * costs one round trip instead of N + 1 (unix sockets only, see
- * run_child). At most this many answers are
- * left unread; then they are read before the next header is sent.
+ * Headers, the end of headers and body chunks are pipelined: sent to a
+ * child without waiting for its answer, the answers read before the next
+ * step that waits (end of message, abort, the next MAIL). A verdict at a
+ * header or body chunk reaches the client only after the final dot in
+ * any case (the MTA keeps it until then), so nothing the client sees
+ * changes, and a message with N headers and B chunks costs one round trip
+ * instead of N + B + 1. Over TCP the answers are read with immediate
+ * ACKs (mchild_ack_now). At most this many answers are left unread; then
+ * they are read before the next step is sent.
  */
 #define PROXY_PIPELINE_MAX 128
 
@@ -53,6 +54,9 @@ struct proxy_child {
 	bool dead;		/* failed in this connection: on_error */
 	bool in_msg;		/* has seen MAIL of the current message */
 	bool accepted;		/* accepted the connection or the message */
+	/* Negotiated from the memo: the child's own answer is still to
+	 * be read (finish_negotiation) before anything else is. */
+	bool neg_pending;
 	/* Headers and end of headers sent without waiting for the answer
 	 * (see proxy_step): the steps whose answers are still to read. */
 	unsigned char pend_step[PROXY_PIPELINE_MAX];
@@ -99,10 +103,51 @@ void proxy_conf_free(struct proxy_conf *pc)
 		free(pc->child[i].name);
 		free(pc->child[i].socket);
 		free(pc->child[i].ctr);
+		if (pc->child[i].memo != NULL) {
+			pthread_mutex_destroy(&pc->child[i].memo->lock);
+			free(pc->child[i].memo);
+		}
 	}
 	free(pc->child);
 	pc->child = NULL;
 	pc->n = 0;
+}
+
+struct proxy_child_memo *proxy_child_memo_new(void)
+{
+	struct proxy_child_memo *m = calloc(1, sizeof(*m));
+
+	if (m != NULL && pthread_mutex_init(&m->lock, NULL) != 0) {
+		free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/* Copy the last negotiation of a child into *NEG: false when none. */
+static bool memo_get(struct proxy_child_memo *m, struct mclient_neg *neg)
+{
+	bool ok = false;
+
+	if (m == NULL)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	if (m->valid) {
+		*neg = m->neg;
+		ok = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ok;
+}
+
+static void memo_put(struct proxy_child_memo *m, const struct mclient_neg *neg)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->neg = *neg;
+	m->valid = true;
+	pthread_mutex_unlock(&m->lock);
 }
 
 void proxy_verdict_release(struct proxy_verdict *v)
@@ -179,20 +224,33 @@ static void child_fail(struct proxy_child *c, const char *qid,
 
 /* ---- open / close ----------------------------------------------------- */
 
-static int negotiate(struct proxy_child *c, char *err, size_t errsize)
+/* The same negotiation? (what the MTA was asked for depends on it) */
+static bool same_negotiation(const struct mclient_neg *a,
+			     const struct mclient_neg *b)
+{
+	int i;
+
+	if (a->version != b->version || a->actions != b->actions ||
+	    a->protocol != b->protocol)
+		return false;
+	for (i = 0; i < MCLIENT_MACRO_LISTS; i++)
+		if (a->has_symlist[i] != b->has_symlist[i] ||
+		    (a->has_symlist[i] && strcmp(a->symlist[i],
+		    b->symlist[i]) != 0))
+			return false;
+	return true;
+}
+
+/* Read and check the child's answer to the SMFIC_OPTNEG sent. */
+static int read_negotiation(struct proxy_child *c, struct mclient_neg *neg,
+			    char *err, size_t errsize)
 {
 	const unsigned char *data;
 	size_t len;
 	char cmd;
 
-	if (mchild_connect(&c->conn, c->conf->socket, c->conf->connect_ms, err,
+	if (mchild_read(&c->conn, c->conf->command_ms, &cmd, &data, &len, err,
 	    errsize) != 0)
-		return -1;
-	if (mclient_put_optneg(&c->conn.out, MCLIENT_VERSION,
-	    MCLIENT_ACTIONS_ALL, MCLIENT_PROTOCOL_ALL & ~(uint32_t)SMFIP_RCPT_REJ)
-	    != 0 || mchild_flush(&c->conn, c->conf->command_ms, err, errsize)
-	    != 0 || mchild_read(&c->conn, c->conf->command_ms, &cmd, &data,
-	    &len, err, errsize) != 0)
 		return -1;
 	if (cmd != SMFIC_OPTNEG) {
 		snprintf(err, errsize, "negotiation answered with command 0x%02x",
@@ -200,11 +258,70 @@ static int negotiate(struct proxy_child *c, char *err, size_t errsize)
 		return -1;
 	}
 	if (mclient_decode_optneg(data, len, MCLIENT_ACTIONS_ALL,
-	    MCLIENT_PROTOCOL_ALL & ~(uint32_t)SMFIP_RCPT_REJ, &c->neg, err,
+	    MCLIENT_PROTOCOL_ALL & ~(uint32_t)SMFIP_RCPT_REJ, neg, err,
 	    errsize) != 0)
+		return -1;
+	memo_put(c->conf->memo, neg);
+	return 0;
+}
+
+/*
+ * Connect child C and send it the negotiation. With a memo of its last
+ * answer, the answer is read later (finish_negotiation) and the memo
+ * stands for it meanwhile; else it is read now.
+ */
+static int negotiate(struct proxy_child *c, char *err, size_t errsize)
+{
+	if (mchild_connect(&c->conn, c->conf->socket, c->conf->connect_ms, err,
+	    errsize) != 0)
+		return -1;
+	if (mclient_put_optneg(&c->conn.out, MCLIENT_VERSION,
+	    MCLIENT_ACTIONS_ALL, MCLIENT_PROTOCOL_ALL & ~(uint32_t)SMFIP_RCPT_REJ)
+	    != 0 || mchild_flush(&c->conn, c->conf->command_ms, err, errsize)
+	    != 0)
+		return -1;
+	if (memo_get(c->conf->memo, &c->neg))
+		c->neg_pending = true;
+	else if (read_negotiation(c, &c->neg, err, errsize) != 0)
 		return -1;
 	mclient_state_init(&c->st, &c->neg);
 	return 0;
+}
+
+/*
+ * Read the answer of a child negotiated from the memo. An answer that
+ * differs from the memo (the child was reconfigured or replaced) is used
+ * from now on, within the actions the MTA was asked for on the memo's
+ * word: this connection's MTA was asked for what the memo said.
+ */
+static bool finish_negotiation(struct proxy_child *c, const char *qid,
+			       enum mclient_step st)
+{
+	struct mclient_neg neg;
+	char err[256];
+
+	if (!c->neg_pending)
+		return true;
+	c->neg_pending = false;
+	if (read_negotiation(c, &neg, err, sizeof(err)) != 0) {
+		child_fail(c, qid, st, err);
+		return false;
+	}
+	if (!same_negotiation(&neg, &c->neg)) {
+		char name[200];
+
+		log_field(name, sizeof(name), c->conf->name,
+		    strlen(c->conf->name));
+		log_qid(LOG_NOTICE, qid, "child=%s negotiates otherwise than "
+		    "at its last connection (actions %#x -> %#x, steps %#x -> "
+		    "%#x): used from now on, within what the MTA was asked for",
+		    name, (unsigned)c->neg.actions, (unsigned)neg.actions,
+		    (unsigned)c->neg.protocol, (unsigned)neg.protocol);
+		neg.actions &= c->neg.actions;
+		c->neg = neg;
+		mclient_state_init(&c->st, &c->neg);
+	}
+	return true;
 }
 
 struct proxy *proxy_open(const struct proxy_conf *pc)
@@ -252,6 +369,9 @@ static void tell_children(struct proxy *p, int (*put)(struct mclient_buf *),
 		char err[128];
 
 		if (!c->up || (in_msg && !c->in_msg))
+			continue;
+		if (fail_at >= 0 && !finish_negotiation(c, NULL,
+		    (enum mclient_step)fail_at))
 			continue;
 		c->in_msg = false;
 		if (c->npend > 0) {
@@ -594,7 +714,8 @@ static void judge_reply(const struct proxy_child *c, const char *text,
 
 static bool pipelined(enum mclient_step st)
 {
-	return st == MCLIENT_STEP_HEADER || st == MCLIENT_STEP_EOH;
+	return st == MCLIENT_STEP_HEADER || st == MCLIENT_STEP_EOH ||
+	    st == MCLIENT_STEP_BODY;
 }
 
 /*
@@ -612,6 +733,7 @@ static enum child_outcome drain_child(struct proxy_child *c, const char *qid,
 	enum child_outcome out = CO_NOREPLY;
 	enum mclient_step st = MCLIENT_STEP_HEADER;
 	long long t0 = now_us();
+	bool skipped = false;
 	char err[256];
 	unsigned i;
 
@@ -623,6 +745,7 @@ static enum child_outcome drain_child(struct proxy_child *c, const char *qid,
 		char cmd;
 
 		st = (enum mclient_step)c->pend_step[i];
+		mchild_ack_now(&c->conn);
 		if (mchild_read(&c->conn, c->conf->command_ms, &cmd, &data, &len,
 		    err, sizeof(err)) != 0 ||
 		    mclient_decode_reply(cmd, data, len, &r, err, sizeof(err))
@@ -637,11 +760,21 @@ static enum child_outcome drain_child(struct proxy_child *c, const char *qid,
 			}
 			continue;
 		}
+		/* A chunk sent before the child's skip arrived is answered
+		 * like any other. */
+		if (skipped && st == MCLIENT_STEP_BODY)
+			c->st.skip_body = false;
 		if (mclient_state_reply(&c->st, st, &r, err, sizeof(err)) !=
 		    MCLIENT_USE_FINAL)
 			goto fail;
+		if (r.kind == MCLIENT_R_SKIP)
+			skipped = true;
+		if (skipped)
+			c->st.skip_body = true;
 		cinc(&c->conf->ctr->verdicts[r.kind]);
-		if (r.kind == MCLIENT_R_CONTINUE)
+		/* Skip (the rest of the body): the state sends no more
+		 * body; chunks already on their way are answered. */
+		if (r.kind == MCLIENT_R_CONTINUE || r.kind == MCLIENT_R_SKIP)
 			continue;
 		if (r.kind == MCLIENT_R_REPLYCODE &&
 		    (*reply_text = strdup(r.text)) == NULL) {
@@ -697,11 +830,9 @@ static enum child_outcome run_child(struct proxy *p, struct proxy_child *c,
 		c->in_msg = true;
 	if (!mclient_state_expects_reply(&c->st, ev->step))
 		return CO_NOREPLY;
-	/* Over TCP the child's answers would meet Nagle's algorithm (libmilter
-	 * sets no TCP_NODELAY) and a delayed ACK: measured +14 ms a message.
-	 * Pipelined over unix sockets only. */
-	if (pipelined(ev->step) && c->conn.local &&
-	    c->npend < PROXY_PIPELINE_MAX) {
+	/* Over TCP the answers are read with immediate ACKs (drain_child),
+	 * else libmilter's Nagle and our delayed ACK hold each back. */
+	if (pipelined(ev->step) && c->npend < PROXY_PIPELINE_MAX) {
 		c->pend_step[c->npend++] = (unsigned char)ev->step;
 		return CO_NOREPLY;
 	}
@@ -810,7 +941,9 @@ void proxy_step(struct proxy *p, const struct proxy_event *ev,
 			return;
 		}
 		co = CO_NOREPLY;
-		if (c->up && c->npend > 0 && (!pipelined(ev->step) ||
+		if (c->up && !finish_negotiation(c, qid, ev->step))
+			co = CO_FAILED;
+		else if (c->up && c->npend > 0 && (!pipelined(ev->step) ||
 		    c->npend == PROXY_PIPELINE_MAX))
 			co = drain_child(c, qid, &fin, &text);
 		if (co == CO_FINAL && ev->step == MCLIENT_STEP_MAIL) {

@@ -38,6 +38,7 @@
 #ifndef SMTPREPLY_MILTER_PROXY_H
 #define SMTPREPLY_MILTER_PROXY_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,6 +68,22 @@ struct proxy_child_counters {
 	atomic_ulong latency_us_max;
 };
 
+/*
+ * What a child answered to the last negotiation, shared by the sessions
+ * of one configuration. A session that finds it answers the MTA's
+ * negotiation at once from it and reads the child's own answer at the
+ * first step it sends (proxy_open): the child's negotiation and the
+ * MTA's next step overlap instead of adding a round trip.
+ */
+struct proxy_child_memo {
+	pthread_mutex_t lock;
+	bool valid;
+	struct mclient_neg neg;
+};
+
+/* A new, empty memo (NULL: out of memory); freed by proxy_conf_free. */
+struct proxy_child_memo *proxy_child_memo_new(void);
+
 struct proxy_child_conf {
 	char *name;
 	char *socket;
@@ -75,6 +92,7 @@ struct proxy_child_conf {
 	bool evaluate;
 	unsigned line;				/* in the configuration file */
 	struct proxy_child_counters *ctr;	/* owned */
+	struct proxy_child_memo *memo;		/* owned; NULL: none kept */
 };
 
 struct proxy_conf {

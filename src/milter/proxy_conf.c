@@ -244,8 +244,10 @@ unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
 		c->name = strdup(name);
 		c->socket = strdup(sock);
 		c->ctr = calloc(1, sizeof(*c->ctr));
+		c->memo = proxy_child_memo_new();
 		out->n++;
-		if (c->name == NULL || c->socket == NULL || c->ctr == NULL)
+		if (c->name == NULL || c->socket == NULL || c->ctr == NULL ||
+		    c->memo == NULL)
 			errf(err, ctx, &n, g, "out of memory");
 	}
 	return n;

@@ -194,6 +194,10 @@ struct script {
 	int listen_fd;
 	pthread_t th;
 	bool close_at_eom;		/* crash mid-message */
+	int nconn;			/* connections served; 0: one */
+	/* From the second connection on, negotiate these instead. */
+	bool renegotiate;
+	uint32_t actions2, protocol2;
 };
 
 static void send_packet(int fd, const char *p, size_t len)
@@ -207,14 +211,15 @@ static void send_packet(int fd, const char *p, size_t len)
 		(void)send(fd, p, len, MSG_NOSIGNAL);
 }
 
-static void *child_main(void *arg)
+/* Serve one connection of the script, from reply NEXT on. */
+static void serve(struct script *sc, int fd, int conn, size_t *pnext)
 {
-	struct script *sc = arg;
-	size_t next = 0;
-	int fd = accept(sc->listen_fd, NULL, NULL);
+	uint32_t actions = conn > 0 && sc->renegotiate ? sc->actions2 :
+	    sc->actions;
+	uint32_t protocol = conn > 0 && sc->renegotiate ? sc->protocol2 :
+	    sc->protocol;
+	size_t next = *pnext;
 
-	if (fd < 0)
-		return NULL;
 	for (;;) {
 		unsigned char h[4], buf[70000];
 		uint32_t n;
@@ -230,14 +235,14 @@ static void *child_main(void *arg)
 		if (buf[0] == 'O') {
 			unsigned char o[13] = { 'O', 0, 0, 0, 6 };
 
-			o[5] = (unsigned char)(sc->actions >> 24);
-			o[6] = (unsigned char)(sc->actions >> 16);
-			o[7] = (unsigned char)(sc->actions >> 8);
-			o[8] = (unsigned char)sc->actions;
-			o[9] = (unsigned char)(sc->protocol >> 24);
-			o[10] = (unsigned char)(sc->protocol >> 16);
-			o[11] = (unsigned char)(sc->protocol >> 8);
-			o[12] = (unsigned char)sc->protocol;
+			o[5] = (unsigned char)(actions >> 24);
+			o[6] = (unsigned char)(actions >> 16);
+			o[7] = (unsigned char)(actions >> 8);
+			o[8] = (unsigned char)actions;
+			o[9] = (unsigned char)(protocol >> 24);
+			o[10] = (unsigned char)(protocol >> 16);
+			o[11] = (unsigned char)(protocol >> 8);
+			o[12] = (unsigned char)protocol;
 			send_packet(fd, (const char *)o, 13);
 			continue;
 		}
@@ -262,7 +267,25 @@ static void *child_main(void *arg)
 				break;
 		}
 	}
-	close(fd);
+	*pnext = next;
+}
+
+static void *child_main(void *arg)
+{
+	struct script *sc = arg;
+	size_t next = 0;
+	int conn;
+
+	for (conn = 0; conn < (sc->nconn > 0 ? sc->nconn : 1); conn++) {
+		int fd = accept(sc->listen_fd, NULL, NULL);
+
+		if (fd < 0)
+			break;
+		if (conn > 0 && sc->ngot < sizeof(sc->got) - 1)
+			sc->got[sc->ngot++] = '|';
+		serve(sc, fd, conn, &next);
+		close(fd);
+	}
 	return NULL;
 }
 
@@ -575,6 +598,184 @@ START_TEST(test_pipelined_violation)
 END_TEST
 
 
+/* Steps a child of these tests does not want: all but MAIL, BODY, EOM. */
+#define ONLY_MAIL_BODY_EOM (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | \
+	SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NOHDRS | SMFIP_NOEOH)
+
+START_TEST(test_pipelined_body_skip)
+{
+	struct script a = { .actions = 0 };
+	struct script *all[1] = { &a };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* Body chunks are pipelined: the skip answering the first arrives
+	 * after the second was sent; that one's answer is taken, and the
+	 * child's accept at the end of message is the verdict. */
+	a.protocol = ONLY_MAIL_BODY_EOM | SMFIP_SKIP;
+	script_add(&a, R("c"));		/* mail */
+	script_add(&a, R("s"));		/* body 1: skip */
+	script_add(&a, R("c"));		/* body 2, already sent */
+	script_add(&a, R("a"));		/* eom */
+	script_start(&a, "a");
+	make_conf(&pc, all, NULL, NULL, 1);
+	p = proxy_open(&pc);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	step(p, MCLIENT_STEP_BODY, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	step(p, MCLIENT_STEP_BODY, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	step(p, MCLIENT_STEP_EOM, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_ACCEPT);
+	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->errors), 0);
+	proxy_close(p);
+	script_join(&a);
+	ck_assert_str_eq(a.got, "OMBBEQ");
+	proxy_conf_free(&pc);
+}
+END_TEST
+
+START_TEST(test_pipelined_body_reject)
+{
+	struct script a = { .actions = 0 };
+	struct script *all[1] = { &a };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* A reject at the first chunk is the verdict at the end of message;
+	 * the answer to the second chunk is read and dropped, and the child
+	 * is not sent the end of message. */
+	a.protocol = ONLY_MAIL_BODY_EOM;
+	script_add(&a, R("c"));
+	script_add(&a, R("y550 4.7.1 body refused\0"));
+	script_add(&a, R("c"));
+	script_start(&a, "a");
+	make_conf(&pc, all, NULL, NULL, 1);
+	p = proxy_open(&pc);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	step(p, MCLIENT_STEP_BODY, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	step(p, MCLIENT_STEP_BODY, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	step(p, MCLIENT_STEP_EOM, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_REJECT);
+	ck_assert(v.has_reply);
+	ck_assert_str_eq(v.norm.wire, "550 5.7.1 body refused");
+	proxy_verdict_release(&v);
+	proxy_close(p);
+	script_join(&a);
+	ck_assert_str_eq(a.got, "OMBBQ");
+	proxy_conf_free(&pc);
+}
+END_TEST
+
+START_TEST(test_memo_same)
+{
+	struct script a = { .actions = SMFIF_ADDHDRS, .nconn = 2 };
+	struct script *all[1] = { &a };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* The first connection reads the negotiation and keeps it; the
+	 * second answers from it and reads the child's answer at the first
+	 * step, which goes on as usual. */
+	a.protocol = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN;
+	script_add(&a, R("c"));		/* connect, 1st connection */
+	script_add(&a, R("c"));		/* connect, 2nd */
+	script_add(&a, R("y550 5.7.1 no\0"));	/* mail, 2nd */
+	script_start(&a, "a");
+	make_conf(&pc, all, NULL, NULL, 1);
+	pc.child[0].memo = proxy_child_memo_new();
+	ck_assert_ptr_nonnull(pc.child[0].memo);
+	ck_assert(!pc.child[0].memo->valid);
+	p = proxy_open(&pc);
+	ck_assert(pc.child[0].memo->valid);
+	ck_assert_uint_eq(pc.child[0].memo->neg.actions, SMFIF_ADDHDRS);
+	ck_assert_uint_eq(pc.child[0].memo->neg.protocol, a.protocol);
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_CONNECT, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	proxy_close(p);
+
+	p = proxy_open(&pc);
+	ck_assert_uint_eq(proxy_actions(p), SMFIF_ADDHDRS);
+	ck_assert(!proxy_wants(p, MCLIENT_STEP_HELO));
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_CONNECT, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	ck_assert_int_eq(v.result, PROXY_REJECT);
+	ck_assert_str_eq(v.norm.wire, "550 5.7.1 no");
+	proxy_verdict_release(&v);
+	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->errors), 0);
+	proxy_close(p);
+	script_join(&a);
+	ck_assert_str_eq(a.got, "OCQ|OCMQ");
+	proxy_conf_free(&pc);
+}
+END_TEST
+
+START_TEST(test_memo_changed)
+{
+	struct script a = { .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	    .nconn = 2, .renegotiate = true,
+	    .actions2 = SMFIF_ADDHDRS | SMFIF_ADDRCPT };
+	struct script *all[1] = { &a };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* The child negotiates otherwise on its second connection. That
+	 * connection's MTA was asked for what the memo said (proxy_actions
+	 * right after proxy_open); the new steps apply from the first step,
+	 * the new actions only within the memo's: an added recipient, which
+	 * the MTA was not asked to allow, makes the child fail. The memo
+	 * then holds the new negotiation. */
+	a.protocol = SMFIP_NORCPT | SMFIP_NOUNKNOWN;
+	a.protocol2 = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NOHELO;
+	script_add(&a, R("c"));		/* connect, 1st connection */
+	script_add(&a, R("c"));		/* connect, 2nd */
+	script_add(&a, R("c"));		/* mail */
+	script_add(&a, R("+" "<x@example.org>\0"));	/* eom */
+	script_add(&a, R("c"));
+	script_start(&a, "a");
+	make_conf(&pc, all, NULL, NULL, 1);
+	pc.child[0].memo = proxy_child_memo_new();
+	p = proxy_open(&pc);
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_CONNECT, &v);
+	proxy_close(p);
+
+	p = proxy_open(&pc);
+	ck_assert_uint_eq(proxy_actions(p), SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	ck_assert(proxy_wants(p, MCLIENT_STEP_HELO));
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_CONNECT, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	ck_assert(!proxy_wants(p, MCLIENT_STEP_HELO));
+	ck_assert_uint_eq(proxy_actions(p), SMFIF_ADDHDRS);
+	step(p, MCLIENT_STEP_HELO, SR_PHASE_HELO, &v);	/* not sent */
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	step(p, MCLIENT_STEP_EOM, SR_PHASE_EOM, &v);
+	ck_assert_int_eq(v.result, PROXY_TEMPFAIL);
+	ck_assert(v.from_error);
+	ck_assert_uint_eq(proxy_nmods(p), 0);
+	ck_assert_uint_eq(pc.child[0].memo->neg.actions,
+	    SMFIF_ADDHDRS | SMFIF_ADDRCPT);
+	proxy_close(p);
+	script_join(&a);
+	ck_assert_msg(strncmp(a.got, "OCQ|OCME", 8) == 0, "%s", a.got);
+	proxy_conf_free(&pc);
+}
+END_TEST
+
+
 START_TEST(test_leading_space)
 {
 	struct script a = { .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS };
@@ -626,6 +827,10 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_pipelined_headers);
 	tcase_add_test(tc, test_pipelined_violation);
 	tcase_add_test(tc, test_leading_space);
+	tcase_add_test(tc, test_pipelined_body_skip);
+	tcase_add_test(tc, test_pipelined_body_reject);
+	tcase_add_test(tc, test_memo_same);
+	tcase_add_test(tc, test_memo_changed);
 	suite_add_tcase(s, tc);
 	return s;
 }

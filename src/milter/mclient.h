@@ -42,8 +42,10 @@
  * sends at most 1 MiB of data (SMFIP_MDS_1M); anything longer is broken. */
 #define MCLIENT_PACKET_MAX	(1024u * 1024u + 1u)
 #define MCLIENT_BODY_CHUNK	65535u	/* body bytes per SMFIC_BODY */
-/* Macro names one child may ask for per step (SMFIR_SETSYMLIST). */
-#define MCLIENT_MACROS_MAX	32
+/* Macro names one child gets per step: sendmail's bound per stage and
+ * milter (MAXFILTERMACROS; symlist.h SYMLIST_NAMES_MAX) and more than the
+ * two MTAs' default lists of any stage together. */
+#define MCLIENT_MACROS_MAX	50
 
 /* Every action and protocol step this MTA side can offer a child. */
 #define MCLIENT_ACTIONS_ALL	(SMFIF_ADDHDRS | SMFIF_CHGBODY | \

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "symlist.h"
 
 /* What the modifications of one message may add up to (bodies included):
  * a child asking for more is broken. */
@@ -27,18 +28,6 @@
  * they are read before the next step is sent.
  */
 #define PROXY_PIPELINE_MAX 128
-
-/* The macros a child gets when it names none (Postfix's defaults). */
-static const char *const default_macros[MCLIENT_MACRO_LISTS] = {
-	"j {daemon_name} {daemon_addr} v _",			/* connect */
-	"{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",
-	"i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} "
-	    "{mail_mailer}",					/* mail */
-	"i {rcpt_addr} {rcpt_host} {rcpt_mailer}",		/* rcpt */
-	"i",							/* data */
-	"i",							/* eom */
-	"i"							/* eoh */
-};
 
 static const char step_cmd[MCLIENT_STEP__COUNT] = {
 	SMFIC_CONNECT, SMFIC_HELO, SMFIC_MAIL, SMFIC_RCPT, SMFIC_DATA,
@@ -560,25 +549,44 @@ static void drop_mods_from(struct proxy *p, size_t from)
 
 /* ---- sending a step --------------------------------------------------- */
 
+/*
+ * The macros of step ST for child C: those it named (SMFIR_SETSYMLIST),
+ * else the MTAs' default lists for the stage (Postfix's and sendmail's:
+ * each MTA knows only its own, the others are not sent), with the values
+ * the MTA gave. Names are read as the MTAs read them (separated by
+ * spaces, tabs or commas; "rcpt_addr" is "{rcpt_addr}"), each sent once.
+ */
 static int put_macros(struct proxy_child *c, enum mclient_step st,
 		      proxy_macro_fn macro, void *ctx)
 {
 	int li = mclient_step_macro_index(st);
 	const char *names[MCLIENT_MACROS_MAX], *values[MCLIENT_MACROS_MAX];
-	char list[512], *save = NULL, *tok;
-	size_t n = 0;
+	char norm[MCLIENT_MACROS_MAX][SYMLIST_NAME_MAX + 1];
+	char list[sizeof(c->neg.symlist[0]) + 2 * SYMLIST_BYTES_MAX];
+	char *save = NULL, *tok;
+	size_t n = 0, i;
 
 	if (li < 0 || macro == NULL)
 		return 0;
-	snprintf(list, sizeof(list), "%s", c->neg.has_symlist[li] ?
-	    c->neg.symlist[li] : default_macros[li]);
-	for (tok = strtok_r(list, " ", &save); tok != NULL &&
-	    n < MCLIENT_MACROS_MAX; tok = strtok_r(NULL, " ", &save)) {
-		const char *v = macro(ctx, tok);
+	if (c->neg.has_symlist[li])
+		snprintf(list, sizeof(list), "%s", c->neg.symlist[li]);
+	else
+		snprintf(list, sizeof(list), "%s %s",
+		    symlist_postfix_default(li) ? symlist_postfix_default(li) :
+		    "", symlist_sendmail_default(li) ?
+		    symlist_sendmail_default(li) : "");
+	for (tok = strtok_r(list, " \t,", &save); tok != NULL &&
+	    n < MCLIENT_MACROS_MAX; tok = strtok_r(NULL, " \t,", &save)) {
+		const char *v;
 
-		if (v == NULL)
+		if (symlist_normalize(tok, strlen(tok), norm[n],
+		    sizeof(norm[n])) < 0)
 			continue;
-		names[n] = tok;
+		for (i = 0; i < n && strcmp(names[i], norm[n]) != 0; i++)
+			;
+		if (i < n || (v = macro(ctx, norm[n])) == NULL)
+			continue;
+		names[n] = norm[n];
 		values[n++] = v;
 	}
 	if (n == 0)

@@ -198,7 +198,36 @@ struct script {
 	/* From the second connection on, negotiate these instead. */
 	bool renegotiate;
 	uint32_t actions2, protocol2;
+	/* SMFIR_SETSYMLIST: the list for SMFIM_ENVFROM (needs the action). */
+	const char *mail_macros;
+	char macros[512];		/* "M:name=value;..." per macro packet */
+	size_t nmacros;
 };
+
+/* Note the macro packet BUF[0..N) ('D', the step's command, pairs). */
+static void record_macros(struct script *sc, const unsigned char *buf,
+			  size_t n)
+{
+	size_t i = 2;
+
+	if (n < 2)
+		return;
+	sc->nmacros += (size_t)snprintf(sc->macros + sc->nmacros,
+	    sizeof(sc->macros) - sc->nmacros, "%c:", buf[1]);
+	while (i < n && sc->nmacros < sizeof(sc->macros) - 1) {
+		const char *name = (const char *)buf + i;
+		size_t ln = strnlen(name, n - i);
+		const char *val = name + ln + 1;
+
+		if (i + ln + 1 >= n)
+			break;
+		i += ln + 1 + strnlen(val, n - i - ln - 1) + 1;
+		sc->nmacros += (size_t)snprintf(sc->macros + sc->nmacros,
+		    sizeof(sc->macros) - sc->nmacros, "%s=%s;", name, val);
+	}
+	if (sc->nmacros >= sizeof(sc->macros))
+		sc->nmacros = sizeof(sc->macros) - 1;
+}
 
 static void send_packet(int fd, const char *p, size_t len)
 {
@@ -232,8 +261,11 @@ static void serve(struct script *sc, int fd, int conn, size_t *pnext)
 			break;
 		if (buf[0] != 'D' && sc->ngot < sizeof(sc->got) - 1)
 			sc->got[sc->ngot++] = (char)buf[0];
+		if (buf[0] == 'D')
+			record_macros(sc, buf, n);
 		if (buf[0] == 'O') {
-			unsigned char o[13] = { 'O', 0, 0, 0, 6 };
+			unsigned char o[13 + 4 + 256] = { 'O', 0, 0, 0, 6 };
+			size_t olen = 13;
 
 			o[5] = (unsigned char)(actions >> 24);
 			o[6] = (unsigned char)(actions >> 16);
@@ -243,7 +275,13 @@ static void serve(struct script *sc, int fd, int conn, size_t *pnext)
 			o[10] = (unsigned char)(protocol >> 16);
 			o[11] = (unsigned char)(protocol >> 8);
 			o[12] = (unsigned char)protocol;
-			send_packet(fd, (const char *)o, 13);
+			if (sc->mail_macros != NULL) {
+				o[16] = SMFIM_ENVFROM;
+				snprintf((char *)o + 17, 256, "%s",
+				    sc->mail_macros);
+				olen = 17 + strlen((char *)o + 17) + 1;
+			}
+			send_packet(fd, (const char *)o, olen);
 			continue;
 		}
 		if (buf[0] == 'D' || buf[0] == 'A')
@@ -345,6 +383,24 @@ static void make_conf(struct proxy_conf *pc, struct script **sc,
 	}
 }
 
+/* The MTA's macros, for every step (a NULL value: the MTA has none). */
+static const char *mta_macro(void *ctx, const char *name)
+{
+	static const char *const known[][2] = {
+		{ "j", "mx.example" }, { "{daemon_name}", "smtpd" },
+		{ "{if_addr}", "192.0.2.25" }, { "i", "QID1" },
+		{ "{mail_addr}", "a@example.org" },
+		{ "{client_ptr}", "ptr.example" },
+	};
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < NROWS(known); i++)
+		if (strcmp(known[i][0], name) == 0)
+			return known[i][1];
+	return NULL;
+}
+
 static void step(struct proxy *p, enum mclient_step st, enum sr_phase ph,
 		 struct proxy_verdict *v)
 {
@@ -368,7 +424,7 @@ static void step(struct proxy *p, enum mclient_step st, enum sr_phase ph,
 	memset(&o, 0, sizeof(o));
 	o.phase = ph;
 	o.context = SR_CONTEXT_MILTER;
-	proxy_step(p, &ev, NULL, NULL, &o, NULL, v);
+	proxy_step(p, &ev, mta_macro, NULL, &o, NULL, v);
 }
 
 START_TEST(test_chain_order_and_normalize)
@@ -776,6 +832,43 @@ START_TEST(test_memo_changed)
 END_TEST
 
 
+START_TEST(test_macros)
+{
+	struct script a = { .actions = 0 },
+	    b = { .actions = SMFIF_SETSYMLIST,
+	    .mail_macros = "i,\t{client_ptr} mail_addr i bad}name" };
+	struct script *all[2] = { &a, &b };
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* c1 names no macros: the defaults of both MTAs, those the MTA
+	 * has. c2 names its own at MAIL, written loosely: read as the MTAs
+	 * read them (commas, tabs, "mail_addr"), each once, the impossible
+	 * name left out. */
+	a.protocol = b.protocol = SMFIP_NOHELO | SMFIP_NORCPT |
+	    SMFIP_NOUNKNOWN;
+	script_start(&a, "a");
+	script_start(&b, "b");
+	make_conf(&pc, all, NULL, NULL, 2);
+	p = proxy_open(&pc);
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_CONNECT, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	proxy_close(p);
+	script_join(&a);
+	script_join(&b);
+	ck_assert_str_eq(a.macros, "C:j=mx.example;{daemon_name}=smtpd;"
+	    "{if_addr}=192.0.2.25;M:i=QID1;{mail_addr}=a@example.org;");
+	ck_assert_str_eq(b.macros, "C:j=mx.example;{daemon_name}=smtpd;"
+	    "{if_addr}=192.0.2.25;M:i=QID1;{client_ptr}=ptr.example;"
+	    "{mail_addr}=a@example.org;");
+	proxy_conf_free(&pc);
+}
+END_TEST
+
 START_TEST(test_leading_space)
 {
 	struct script a = { .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS };
@@ -831,6 +924,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_pipelined_body_reject);
 	tcase_add_test(tc, test_memo_same);
 	tcase_add_test(tc, test_memo_changed);
+	tcase_add_test(tc, test_macros);
 	suite_add_tcase(s, tc);
 	return s;
 }

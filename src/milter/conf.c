@@ -1136,39 +1136,21 @@ static void module_error(void *ctx, const config_setting_t *s,
 }
 
 /*
- * Open PATH for libconfig: a regular file of at most CONF_MAX_BYTES.
- * Opened without blocking, so that a FIFO put in its place cannot hang a
- * reload, and checked on the descriptor itself. NULL with the error in LD.
+ * Open PATH for libconfig, checked with every file it includes
+ * (conffile.h). NULL with the error in LD.
  */
 static FILE *open_config_file(struct loader *ld, const char *path)
 {
-	struct stat st;
-	FILE *f;
-	int fd;
+	struct conffile_error e;
+	size_t size = 0;
+	FILE *f = conffile_open(path, &size, &e);
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		errorf_at(ld, path, 0, "cannot read the file: %s", strerror(errno));
-		return NULL;
+	if (f != NULL && conffile_check_includes(f, path, size, &e) != 0) {
+		fclose(f);
+		f = NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		errorf_at(ld, path, 0, "not a regular file: refused");
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size > CONF_MAX_BYTES) {
-		errorf_at(ld, path, 0, "%lld bytes: over the limit of %d MiB for a "
-			  "configuration file", (long long)st.st_size,
-			  CONF_MAX_BYTES >> 20);
-		close(fd);
-		return NULL;
-	}
-	/* Back to blocking reads: it is a regular file. */
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((f = fdopen(fd, "r")) == NULL) {
-		errorf_at(ld, NULL, 0, "out of memory");
-		close(fd);
-	}
+	if (f == NULL)
+		errorf_at(ld, e.file, e.line, "%s", e.msg);
 	return f;
 }
 

@@ -31,6 +31,7 @@
 
 #include <smtpreply/smtpreply.h>
 
+#include "conffile.h"
 #include "reply.h"
 #include "proxy.h"
 #include "filterconf.h"
@@ -44,12 +45,13 @@
 
 /*
  * The largest configuration file read: 16 MiB, room for over 100,000
- * rules. A bigger file, or anything but a regular file (a FIFO would
- * block a reload), is refused before libconfig sees it; libconfig's time
+ * rules, for the file and the files it includes together (conffile.h).
+ * A bigger file, or anything but a regular file (a FIFO would block a
+ * reload), is refused before libconfig sees it; libconfig's time
  * grows with the square of a string's length, so a huge file could stall
  * the reload thread for minutes.
  */
-#define CONF_MAX_BYTES	(16 << 20)
+#define CONF_MAX_BYTES	CONFFILE_MAX_BYTES
 
 /*
  * Sessions: at most 1000 MTA connections at once (each is a thread and a

@@ -185,7 +185,8 @@ static struct session *make_session(SMFICTX *ctx, struct conf *cfg)
  * and for every step one of them wants, on top of what the rules need.
  */
 static void proxy_negotiation(const struct session *s, unsigned long offered,
-			      unsigned long *pf0, unsigned long *pf1)
+			      unsigned long offered_steps, unsigned long *pf0,
+			      unsigned long *pf1)
 {
 	static const struct {
 		enum mclient_step step;
@@ -206,6 +207,9 @@ static void proxy_negotiation(const struct session *s, unsigned long offered,
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if (session_proxy_wants(s, steps[i].step))
 			*pf1 &= ~steps[i].no;
+	/* A child that wants the recipients the MTA rejected gets them. */
+	if (session_proxy_wants_rejected(s))
+		*pf1 |= offered_steps & SMFIP_RCPT_REJ;
 }
 
 static void add_child_symlist(void *ctx, int stage, const char *names)
@@ -347,7 +351,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = s != NULL ? milter_protocol_flags(session_config(s), f1) :
 	    f1 & (SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN);
 	if (s != NULL)
-		proxy_negotiation(s, f0, pf0, pf1);
+		proxy_negotiation(s, f0, f1, pf0, pf1);
 	if (s != NULL && (f0 & SMFIF_SETSYMLIST) != 0 &&
 	    session_config(s)->proxy.n > 0)
 		request_macros(ctx, s, pf0);

@@ -247,8 +247,7 @@ static int read_negotiation(struct proxy_child *c, struct mclient_neg *neg,
 		return -1;
 	}
 	if (mclient_decode_optneg(data, len, MCLIENT_ACTIONS_ALL,
-	    MCLIENT_PROTOCOL_ALL & ~(uint32_t)SMFIP_RCPT_REJ, neg, err,
-	    errsize) != 0)
+	    MCLIENT_PROTOCOL_ALL, neg, err, errsize) != 0)
 		return -1;
 	memo_put(c->conf->memo, neg);
 	return 0;
@@ -265,8 +264,7 @@ static int negotiate(struct proxy_child *c, char *err, size_t errsize)
 	    errsize) != 0)
 		return -1;
 	if (mclient_put_optneg(&c->conn.out, MCLIENT_VERSION,
-	    MCLIENT_ACTIONS_ALL, MCLIENT_PROTOCOL_ALL & ~(uint32_t)SMFIP_RCPT_REJ)
-	    != 0 || mchild_flush(&c->conn, c->conf->command_ms, err, errsize)
+	    MCLIENT_ACTIONS_ALL, MCLIENT_PROTOCOL_ALL) != 0 || mchild_flush(&c->conn, c->conf->command_ms, err, errsize)
 	    != 0)
 		return -1;
 	if (memo_get(c->conf->memo, &c->neg))
@@ -1023,6 +1021,46 @@ void proxy_step(struct proxy *p, const struct proxy_event *ev,
 	}
 	if (any && all_accepted)
 		out->result = PROXY_ACCEPT;
+}
+
+bool proxy_wants_rejected(const struct proxy *p)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->n; i++)
+		if (p->c[i].up && (p->c[i].st.protocol & SMFIP_RCPT_REJ) != 0)
+			return true;
+	return false;
+}
+
+void proxy_rejected_rcpt(struct proxy *p, const struct proxy_event *ev,
+			 proxy_macro_fn macro, void *macro_ctx,
+			 const char *qid)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < p->n; i++) {
+		struct proxy_child *c = &p->c[i];
+		struct mclient_reply fin;
+		char *text = NULL;
+
+		if (!c->up || !finish_negotiation(c, qid, ev->step))
+			continue;
+		if ((c->st.protocol & SMFIP_RCPT_REJ) == 0 ||
+		    !mclient_state_sends(&c->st, ev->step))
+			continue;
+		if (c->npend > 0) {
+			/* Answers left from an ended message: dropped. */
+			if (drain_child(c, qid, &fin, &text) == CO_FAILED)
+				continue;
+			free(text);
+			text = NULL;
+		}
+		/* The verdict is dropped; run_child counted it. */
+		if (run_child(p, c, ev, macro, macro_ctx, qid, &fin, &text) ==
+		    CO_FINAL)
+			free(text);
+	}
 }
 
 void proxy_abort(struct proxy *p)

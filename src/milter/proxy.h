@@ -202,6 +202,24 @@ void proxy_step(struct proxy *p, const struct proxy_event *ev,
 		const struct sr_options *opts, const char *qid,
 		struct proxy_verdict *out);
 
+/*
+ * Does some child that is up want the recipients the MTA rejected itself
+ * (it negotiated SMFIP_RCPT_REJ)? The MTA is then asked to send them.
+ */
+bool proxy_wants_rejected(const struct proxy *p);
+
+/*
+ * A recipient the MTA rejected itself (EV: its RCPT step): handed to the
+ * children that negotiated SMFIP_RCPT_REJ, as the MTA would have done.
+ * Their answers change their state as the MTA would let them (an accept
+ * ends the message for that child) but decide nothing: the MTA ignores
+ * any answer to such a recipient. A child that breaks the protocol here
+ * fails as at any step.
+ */
+void proxy_rejected_rcpt(struct proxy *p, const struct proxy_event *ev,
+			 proxy_macro_fn macro, void *macro_ctx,
+			 const char *qid);
+
 /* A new message (MAIL): message-level state and modifications reset. */
 void proxy_new_message(struct proxy *p);
 

@@ -810,13 +810,20 @@ enum session_status session_rcpt(struct session *s, const struct mta *m,
 	const char *mailer;
 
 	refresh_qid(s, m);
-	if (s->cfg->audit_mta_rejects) {
-		mailer = m->ops->getsymval(m->ctx, "{rcpt_mailer}");
-		if (mailer != NULL && strcmp(mailer, "error") == 0) {
-			/* The MTA rejected it; our answer would be ignored. */
+	/* A recipient the MTA rejected itself (SMFIP_RCPT_REJ, asked for the
+	 * audit or for a child): audited and handed to the children that
+	 * want it; our answer would be ignored. */
+	mailer = m->ops->getsymval(m->ctx, "{rcpt_mailer}");
+	if (mailer != NULL && strcmp(mailer, "error") == 0 &&
+	    (s->cfg->audit_mta_rejects || (s->steps & SMFIP_RCPT_REJ) != 0)) {
+		if (s->cfg->audit_mta_rejects)
 			audit_rejected(s, m, rcpt);
-			return SESSION_CONTINUE;
+		if (s->proxy != NULL) {
+			set_argv(s, &ev, one);
+			proxy_rejected_rcpt(s->proxy, &ev, m->ops->getsymval,
+			    m->ctx, s->qid);
 		}
+		return SESSION_CONTINUE;
 	}
 	if (keep_value(&s->rcpt, rcpt) != 0)
 		return internal_error(s, m, RULE_PHASE_RCPT, "out of memory");
@@ -940,6 +947,11 @@ uint32_t session_proxy_actions(const struct session *s)
 bool session_proxy_wants(const struct session *s, enum mclient_step st)
 {
 	return proxy_wants(s->proxy, st);
+}
+
+bool session_proxy_wants_rejected(const struct session *s)
+{
+	return proxy_wants_rejected(s->proxy);
 }
 
 void session_proxy_symlists(const struct session *s, proxy_symlist_fn fn,

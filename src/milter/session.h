@@ -125,6 +125,7 @@ void session_set_client_socket(struct session *s, char family, unsigned port);
 void session_set_esmtp_args(struct session *s, const char *const *argv);
 uint32_t session_proxy_actions(const struct session *s);
 bool session_proxy_wants(const struct session *s, enum mclient_step st);
+bool session_proxy_wants_rejected(const struct session *s);
 /* proxy_each_symlist() of the session's children (none without any). */
 void session_proxy_symlists(const struct session *s, proxy_symlist_fn fn,
 			    void *ctx);

@@ -25,6 +25,11 @@ the recipient macros@ with what it received: "550 5.7.1 macros
 client_connections=N client_addr=A" ("none" for a macro it did not get). KIND
 "nolist" is the same child without a list of its own, answering nolist@.
 
+KIND "rcptrej" negotiates SMFIP_RCPT_REJ (the recipients the MTA rejected
+itself are sent too) and logs each recipient it is given with its
+{rcpt_mailer} ("rcptrej saw <to> mailer=error" for a rejected one),
+continuing.
+
 KIND "rejectall" rejects every recipient with "550 5.7.1 Rejected by rejectall"
 (used with evaluate = true). KIND "raw" is not libmilter: it speaks the protocol
 itself to send what libmilter would never let through: at RCPT for nodash@ a
@@ -130,7 +135,11 @@ def run_macros(kind, sock):
             if kind == "macros":
                 self._ctx.setsymlist(Milter.M_CONNECT, "{client_connections}")
                 self._ctx.setsymlist(Milter.M_ENVFROM, "{client_addr}")
-            return Milter.Base.negotiate(self, opts)
+            offered = opts[1]
+            rc = Milter.Base.negotiate(self, opts)
+            if kind == "rcptrej":
+                opts[1] |= offered & Milter.P_RCPT_REJ
+            return rc
 
         def connect(self, hostname, family, hostaddr):
             return Milter.CONTINUE
@@ -139,6 +148,9 @@ def run_macros(kind, sock):
             return Milter.CONTINUE
 
         def envrcpt(self, to, *args):
+            if kind == "rcptrej":
+                log("rcptrej saw %s mailer=%s" % (to, self.getsymval("{rcpt_mailer}")))
+                return Milter.CONTINUE
             if to.strip("<>").split("@")[0] != kind:
                 return Milter.CONTINUE
             seen = " ".join("%s=%s" % (m.strip("{}"), self.getsymval(m) or "none")
@@ -219,7 +231,7 @@ def main():
     kind, sock = sys.argv[1], sys.argv[2]
     if kind == "raw":
         run_raw(sock)
-    elif kind in ("macros", "nolist"):
+    elif kind in ("macros", "nolist", "rcptrej"):
         run_macros(kind, sock)
     else:
         run_pymilter(kind, sock)

@@ -148,13 +148,16 @@ def main():
     judge = Child(base, "rejectall", mta.free_port())
     macros = Child(base, "macros", mta.free_port())
     nolist = Child(base, "nolist", mta.free_port())
-    children = (bad, raw, judge, macros, nolist)
+    rcptrej = Child(base, "rcptrej", mta.free_port())
+    children = (bad, raw, judge, macros, nolist, rcptrej)
     pf = mta.PrivatePostfix(os.path.join(base, "postfix"), proxy_port, params={
         "smtpd_milters": "inet:127.0.0.1:%d" % milter_port,
         "milter_default_action": "tempfail",
         "header_checks": "regexp:{conf_dir}/hold",
-        "smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination",
-    }, maps={"hold": "/^X-Hold-Me:/ HOLD\n"}, master_extra=[
+        "smtpd_recipient_restrictions": "check_recipient_access regexp:{conf_dir}/rcpt, "
+                                        "permit_mynetworks, reject_unauth_destination",
+    }, maps={"hold": "/^X-Hold-Me:/ HOLD\n",
+             "rcpt": "/^mtareject@/ REJECT No such user here\n"}, master_extra=[
         "127.0.0.1:%d inet n - n - - smtpd -o syslog_name=postfix/direct "
         "-o smtpd_milters=inet:127.0.0.1:%d" % (direct_port, bad.port),
         "127.0.0.1:%d inet n - n - - smtpd -o syslog_name=postfix/plain "
@@ -164,7 +167,8 @@ def main():
         child_conf("bad", bad.port, 'on_error = "tempfail";'),
         child_conf("raw", raw.port, 'on_error = "tempfail";'),
         child_conf("judge", judge.port, "evaluate = true;"),
-        child_conf("nolist", nolist.port), child_conf("macros", macros.port)]))
+        child_conf("nolist", nolist.port), child_conf("macros", macros.port),
+        child_conf("rcptrej", rcptrej.port)]))
     try:
         for ch in children:
             ch.start()
@@ -177,6 +181,7 @@ def main():
                 time.sleep(0.1)
         tap.run(replies, tap, pf, milter, proxy_port, direct_port)
         tap.run(macro_lists, tap, milter, proxy_port, plain_port)
+        tap.run(rejected_recipients, tap, milter, proxy_port, rcptrej)
         tap.run(modifications, tap, pf, milter, proxy_port)
         tap.run(evaluation, tap, milter, proxy_port)
         tap.run(protocol_violation, tap, milter, proxy_port)
@@ -290,6 +295,26 @@ def macro_lists(tap, milter, proxy_port, plain_port):
     r = rcpt_reply(proxy_port, "nolist@example.test")
     tap.is_(r, ["550 5.7.1 nolist " + MACROS_NONE],
             "through the proxy: a child without a list still gets only the defaults")
+
+
+def rejected_recipients(tap, milter, port, rcptrej):
+    """A child that negotiated SMFIP_RCPT_REJ gets the recipients Postfix
+    rejected itself, as Postfix would have given them to it."""
+    r, r2 = rcpt_reply(port, "mtareject@example.test", then="taken@example.test")
+    tap.ok(r and r[0].startswith("554 5.7.1 <mtareject@example.test>: Recipient address "
+                                 "rejected: No such user here"),
+           "Postfix's own reject reaches the client unchanged", diag=r)
+    tap.ok(r2 and r2[0].startswith("250"), "the next recipient is taken", diag=r2)
+    deadline = time.monotonic() + 5
+    while "rcptrej saw <taken@" not in rcptrej.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    tap.ok("rcptrej saw <mtareject@example.test> mailer=error" in rcptrej.log(),
+           "the child that asked for rejected recipients got Postfix's reject "
+           "({rcpt_mailer} error)", diag=rcptrej.log())
+    tap.ok("rcptrej saw <taken@example.test> mailer=" in rcptrej.log(),
+           "... and the recipient Postfix took", diag=rcptrej.log())
+    tap.ok(milter.wait_log(r"audit: mta rejected to=<mtareject@example\.test>"),
+           "the proxy audited the reject as before")
 
 
 def modifications(tap, pf, milter, port):

@@ -869,6 +869,71 @@ START_TEST(test_macros)
 }
 END_TEST
 
+START_TEST(test_rejected_rcpt)
+{
+	static const char *const argv[] = { "<gone@example.org>" };
+	struct script a = { .actions = 0 }, b = { .actions = 0 };
+	struct script *all[2] = { &a, &b };
+	struct proxy_event ev;
+	struct proxy_conf pc;
+	struct proxy *p;
+	struct proxy_verdict v;
+
+	/* c1 asks for the recipients the MTA rejected (SMFIP_RCPT_REJ), c2
+	 * does not. c1 gets them; its reject of one decides nothing; its
+	 * accept of one ends the message for it, as Postfix's milter8.c
+	 * would have it. */
+	a.protocol = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_RCPT_REJ;
+	b.protocol = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
+	script_add(&a, R("c"));		/* connect */
+	script_add(&a, R("c"));		/* mail */
+	script_add(&a, R("y550 5.1.1 no such user here either\0"));
+	script_add(&a, R("c"));		/* a recipient the MTA took */
+	script_add(&a, R("a"));		/* the second rejected one */
+	script_start(&a, "a");
+	script_start(&b, "b");
+	make_conf(&pc, all, NULL, NULL, 2);
+	p = proxy_open(&pc);
+	ck_assert(proxy_wants_rejected(p));
+	step(p, MCLIENT_STEP_CONNECT, SR_PHASE_CONNECT, &v);
+	proxy_new_message(p);
+	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+	memset(&ev, 0, sizeof(ev));
+	ev.step = MCLIENT_STEP_RCPT;
+	ev.argv = argv;
+	ev.argc = 1;
+	proxy_rejected_rcpt(p, &ev, mta_macro, NULL, NULL);
+	step(p, MCLIENT_STEP_RCPT, SR_PHASE_RCPT, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	proxy_rejected_rcpt(p, &ev, mta_macro, NULL, NULL);
+	step(p, MCLIENT_STEP_RCPT, SR_PHASE_RCPT, &v);
+	ck_assert_int_eq(v.result, PROXY_CONTINUE);
+	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->errors), 0);
+	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->verdicts[
+	    MCLIENT_R_REPLYCODE]), 1);
+	proxy_close(p);
+	script_join(&a);
+	script_join(&b);
+	ck_assert_str_eq(a.got, "OCMRRRQ");
+	ck_assert_str_eq(b.got, "OCMRRQ");
+
+	proxy_conf_free(&pc);
+
+	/* Nobody asks: nothing to send. */
+	b.ngot = 0;
+	memset(b.got, 0, sizeof(b.got));
+	script_start(&b, "b2");
+	make_conf(&pc, all + 1, NULL, NULL, 1);
+	p = proxy_open(&pc);
+	ck_assert(!proxy_wants_rejected(p));
+	proxy_rejected_rcpt(p, &ev, mta_macro, NULL, NULL);
+	proxy_close(p);
+	script_join(&b);
+	ck_assert_str_eq(b.got, "OQ");
+	proxy_conf_free(&pc);
+}
+END_TEST
+
 START_TEST(test_leading_space)
 {
 	struct script a = { .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS };
@@ -925,6 +990,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_memo_same);
 	tcase_add_test(tc, test_memo_changed);
 	tcase_add_test(tc, test_macros);
+	tcase_add_test(tc, test_rejected_rcpt);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -25,13 +25,14 @@ check python3"
 # "No configuration" Debian creates no main.cf and starts no service), and
 # a private Prometheus that scrapes the milter's metrics (its own
 # configuration and storage; the package's service is not used).
-# The proxy tests run children written with pymilter (python3-milter) and
-# Debian's OpenDKIM (a private instance; keys made by opendkim-genkey).
+# The proxy tests run children written with pymilter (python3-milter),
+# Debian's OpenDKIM (a private instance; keys made by opendkim-genkey) and
+# rspamd in milter mode (a private, offline instance on a free port).
 # libdb-dev and m4 build Postfix 3.11 from ../shared/vendor for the reply
 # filter tests (tests/e2e/postfix311.py), once, into the build tree.
 # The HTML report of "smtpreply audit" is checked in headless Chromium, its
 # Prometheus output with promtool (from the prometheus package).
-TEST_DEPS="postfix prometheus python3-milter opendkim opendkim-tools libdb-dev m4 chromium"
+TEST_DEPS="postfix prometheus python3-milter opendkim opendkim-tools rspamd libdb-dev m4 chromium"
 
 # The milter started by "run": built-in defaults, this user, this pid file.
 MILTER_USER=smtpreply
@@ -60,7 +61,7 @@ install_deps() {
 	    debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	# No package installed here starts a service: the tests run their own
-	# private instances (OpenDKIM, Prometheus), and this machine's mail
+	# private instances (OpenDKIM, rspamd, Prometheus), and this machine's mail
 	# setup is never touched. policy-rc.d makes invoke-rc.d start nothing
 	# during the install (unless the machine already has one of its own).
 	own_policy=
@@ -78,7 +79,7 @@ install_deps() {
 	[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
 	# ... nor at the next boot, for the services this install brought.
 	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-		for svc in opendkim prometheus; do
+		for svc in opendkim rspamd prometheus; do
 			case " $missing " in
 			*" $svc "*) systemctl disable --now "$svc" >/dev/null 2>&1 || true ;;
 			esac

@@ -29,6 +29,9 @@
  */
 #define PROXY_PIPELINE_MAX 128
 
+/* The reply to a child's SMFIR_SHUTDOWN or SMFIR_CONN_FAIL (Postfix's). */
+#define PROXY_SHUTDOWN_REPLY "421 4.7.0 Server closing connection"
+
 static const char step_cmd[MCLIENT_STEP__COUNT] = {
 	SMFIC_CONNECT, SMFIC_HELO, SMFIC_MAIL, SMFIC_RCPT, SMFIC_DATA,
 	SMFIC_UNKNOWN, SMFIC_HEADER, SMFIC_EOH, SMFIC_BODY, SMFIC_BODYEOB
@@ -974,6 +977,13 @@ void proxy_step(struct proxy *p, const struct proxy_event *ev,
 			set_error_verdict(c, out);
 			return;
 		}
+		/* A child that asks for the connection to be dropped gets the
+		 * reply Postfix's milter8.c gives it; a 421 makes Postfix and
+		 * sendmail close the session. */
+		if (co == CO_FINAL && text == NULL &&
+		    (fin.kind == MCLIENT_R_SHUTDOWN ||
+		    fin.kind == MCLIENT_R_CONN_FAIL))
+			text = strdup(PROXY_SHUTDOWN_REPLY);
 		if (co == CO_NOREPLY || fin.kind == MCLIENT_R_CONTINUE ||
 		    fin.kind == MCLIENT_R_SKIP) {
 			if (!c->conf->evaluate)

@@ -934,6 +934,44 @@ START_TEST(test_rejected_rcpt)
 }
 END_TEST
 
+START_TEST(test_shutdown)
+{
+	static const char kinds[] = { '4', 'f' };
+	size_t k;
+
+	/* A child's SMFIR_SHUTDOWN or SMFIR_CONN_FAIL: the 421 Postfix
+	 * would send for it, so that the MTA closes the session. */
+	for (k = 0; k < sizeof(kinds); k++) {
+		struct script a = { .actions = 0 };
+		struct script *all[1] = { &a };
+		struct proxy_conf pc;
+		struct proxy *p;
+		struct proxy_verdict v;
+		char name[8];
+
+		a.protocol = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
+		script_add(&a, R("c"));		/* connect */
+		script_add(&a, R("c"));		/* mail */
+		script_add(&a, &kinds[k], 1);	/* rcpt */
+		snprintf(name, sizeof(name), "a%zu", k);
+		script_start(&a, name);
+		make_conf(&pc, all, NULL, NULL, 1);
+		p = proxy_open(&pc);
+		step(p, MCLIENT_STEP_CONNECT, SR_PHASE_CONNECT, &v);
+		proxy_new_message(p);
+		step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
+		step(p, MCLIENT_STEP_RCPT, SR_PHASE_RCPT, &v);
+		ck_assert_int_eq(v.result, PROXY_TEMPFAIL);
+		ck_assert(v.has_reply);
+		ck_assert_str_eq(v.norm.wire, "421 4.7.0 Server closing connection");
+		proxy_verdict_release(&v);
+		proxy_close(p);
+		script_join(&a);
+		proxy_conf_free(&pc);
+	}
+}
+END_TEST
+
 START_TEST(test_leading_space)
 {
 	struct script a = { .actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS };
@@ -991,6 +1029,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_memo_changed);
 	tcase_add_test(tc, test_macros);
 	tcase_add_test(tc, test_rejected_rcpt);
+	tcase_add_test(tc, test_shutdown);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,7 +22,12 @@ whole session. What is checked:
    the child's verdict, nothing is queued.
 2. A clean message is accepted and queued (held by a header check, read back
    with postcat) with the headers rspamd's milter_headers module added
-   (X-Spamd-Result, X-Rspamd-Server): rspamd's modifications pass through.
+   (X-Spamd-Result, X-Rspamd-Server) and the DKIM-Signature its dkim_signing
+   module inserted (a key made with rspamadm dkim_keygen at its default
+   path, DBDIR/dkim/example.test.dkim.key); OpenDKIM in verify mode
+   (opendkim -t, the public key given with TestPublicKeys: no DNS) accepts
+   the signature, and fails the same message with its body changed: rspamd's
+   modifications pass through, and the message reached rspamd unchanged.
 3. A soft reject (a multimap rule with action "soft reject" and its own
    message): the client sees rspamd's "451 4.7.1 TEXT" at the end of the message.
 4. A reply that needs normalizing: rspamd writes its replies as "554 5.7.1
@@ -34,7 +39,8 @@ whole session. What is checked:
    format character and drops it when rspamd is named directly; through the
    proxy the client gets the text whole.
 
-Needs root, postfix and rspamd; under CI=true a missing one is a failure.
+Needs root, postfix, rspamd and opendkim; under CI=true a missing one is a
+failure.
 Prints TAP.
 """
 
@@ -55,8 +61,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mta  # noqa: E402
 from test_proxy import postcat, queue_id  # noqa: E402
+from test_proxy_opendkim import queued_message, verify  # noqa: E402
 
 RSPAMD = "/usr/bin/rspamd"
+RSPAMADM = "/usr/bin/rspamadm"
+OPENDKIM = "/usr/sbin/opendkim"
 RSPAMD_CONF = "/etc/rspamd/rspamd.conf"
 RSPAMD_USER = "_rspamd"
 POSTQUEUE = "/usr/sbin/postqueue"
@@ -127,6 +136,26 @@ class Rspamd:
             for n in names:
                 os.chmod(os.path.join(root, n), 0o644)
         os.chmod(self.dir, 0o755)
+        self._make_dkim_key(pw)
+
+    def _make_dkim_key(self, pw):
+        """rspamd's dkim_signing module signs mail from local networks with
+        DBDIR/dkim/$domain.$selector.key (selector "dkim") by default: a key
+        made here with rspamadm, and the public half for opendkim -t
+        (verify.conf and keys.txt in the rspamd directory, no DNS)."""
+        keydir = os.path.join(self.dir, "db", "dkim")
+        os.mkdir(keydir, 0o700)
+        key = os.path.join(keydir, "example.test.dkim.key")
+        r = subprocess.run([RSPAMADM, "dkim_keygen", "-d", "example.test", "-s", "dkim",
+                            "-k", key], capture_output=True, text=True, timeout=60)
+        self.dkim_record = "".join(re.findall(r'"([^"]*)"', r.stdout))
+        for path in (keydir, key):
+            if os.path.exists(path):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+        with open(os.path.join(self.dir, "keys.txt"), "w") as f:
+            f.write("dkim._domainkey.example.test %s\n" % self.dkim_record)
+        with open(os.path.join(self.dir, "verify.conf"), "w") as f:
+            f.write("Mode v\nTestPublicKeys %s\nSyslog no\n" % os.path.join(self.dir, "keys.txt"))
 
     def start(self):
         """Start rspamd; True once its proxy worker listens (within START_DEADLINE)."""
@@ -251,7 +280,7 @@ def gtube(tap, pf, milter, rspamd, port):
            "GTUBE: Postfix logged the reject at the end of the message")
 
 
-def clean(tap, pf, milter, port):
+def clean(tap, pf, milter, rspamd, port):
     r = send(port, "alice@example.test", "clean behind the proxy",
              "Hello Bob,\n\nlunch on Friday at noon?\n\nAlice\n", headers=["X-Hold-Me: yes"])
     qid = queue_id(r)
@@ -267,6 +296,19 @@ def clean(tap, pf, milter, port):
            "clean: the queued message carries rspamd's X-Spamd-Result", diag=out)
     tap.ok(re.search(r"^X-Rspamd-Server: \S+", headers, re.M),
            "clean: ... and X-Rspamd-Server", diag=out)
+    # rspamd's DKIM signature comes as SMFIR_INSHEADER (index 1): it must
+    # verify on what Postfix queued, so the proxy passed the message to
+    # rspamd and rspamd's header to Postfix unchanged.
+    msg = queued_message(pf, qid)
+    tap.ok(re.search(r"^DKIM-Signature: v=1; a=rsa-sha256;[^\n]* d=example\.test;\s+s=dkim;",
+                     headers, re.M),
+           "clean: the queued message carries rspamd's DKIM-Signature", diag=out)
+    res = verify(rspamd.dir, msg)
+    tap.ok(re.search(r"verification \(s=dkim,? d=example\.test.*\) succeeded", res),
+           "clean: OpenDKIM (verify mode, offline) accepts rspamd's signature", diag=res + msg)
+    res = verify(rspamd.dir, msg.replace("lunch on Friday", "lunch on Monday"))
+    tap.ok("failed" in res and "succeeded" not in res,
+           "clean: ... and a changed body fails (the check can fail)", diag=res)
 
 
 def percent(tap, pf, milter, rspamd, port, direct_port):
@@ -299,8 +341,13 @@ def main():
     tap = mta.Tap()
     mta.need_root_and_postfix()
     mta.need_milter()
-    if not os.access(RSPAMD, os.X_OK) or not os.path.exists(RSPAMD_CONF):
-        mta.cannot_run("%s or %s missing (Debian package: rspamd)" % (RSPAMD, RSPAMD_CONF))
+    if not all(os.access(p, os.X_OK) for p in (RSPAMD, RSPAMADM)) \
+            or not os.path.exists(RSPAMD_CONF):
+        mta.cannot_run("%s, %s or %s missing (Debian package: rspamd)"
+                       % (RSPAMD, RSPAMADM, RSPAMD_CONF))
+    if not os.access(OPENDKIM, os.X_OK):
+        mta.cannot_run("%s missing (Debian package: opendkim): it verifies rspamd's "
+                       "DKIM signature" % OPENDKIM)
     try:
         pwd.getpwnam(RSPAMD_USER)
     except KeyError:
@@ -334,7 +381,7 @@ def main():
                 time.sleep(0.1)
             tap.run(no_reply_steps, tap, rspamd)
             tap.run(gtube, tap, pf, milter, rspamd, smtp_port)
-            tap.run(clean, tap, pf, milter, smtp_port)
+            tap.run(clean, tap, pf, milter, rspamd, smtp_port)
             tap.run(soft_reject, tap, milter, smtp_port)
             tap.run(percent, tap, pf, milter, rspamd, smtp_port, direct_port)
             # The clean message is held; nothing rspamd rejected was queued.

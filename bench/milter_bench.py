@@ -516,53 +516,41 @@ def report(args, results, ran):
                 print("  %s -s %d: %s" % (CONFIGS[k], s, e))
 
 
+def target(args, results, what, key, ref, label, ms_limit, ms_text):
+    """The PASS/MISS lines of WHAT (configuration KEY) against REF: throughput
+    >= 0.9 x at -s 1 and -s N, and at most MS_LIMIT ms/msg more at -s 1."""
+    ratios = []
+    for sessions in (1, args.sessions):
+        msgs = args.messages_1 if sessions == 1 else args.messages_n
+        st = median_stats(results.get((key, sessions)), msgs)
+        rst = median_stats(results.get((ref, sessions)), msgs)
+        if st and rst:
+            ratios.append((sessions, st[0] / rst[0]))
+    if len(ratios) < 2:
+        print("  n/a   %s throughput, %s: not measured" % (what, label))
+    else:
+        ok = all(r >= 0.9 for _, r in ratios)
+        print("  %-5s %s throughput, %s: %s"
+              % ("PASS" if ok else "MISS", what, label,
+                 ", ".join("%.2f x at -s %d" % (r, s) for s, r in ratios)))
+    st = median_stats(results.get((key, 1)), args.messages_1)
+    rst = median_stats(results.get((ref, 1)), args.messages_1)
+    if st and rst:
+        d = st[1] - rst[1]
+        print("  %-5s %s, %s: %+.3f ms/msg (%.3f vs %.3f)"
+              % ("PASS" if d <= ms_limit else "MISS", ms_text, label, d, st[1], rst[1]))
+    else:
+        print("  n/a   %s, %s: not measured" % (ms_text, label))
+
+
 def summary(args, results):
     print("\ntargets (figures, not assertions):")
     for label, key, ref in (("TCP", "e", "b"), ("unix", "f", "c")):
-        ratios = []
-        for sessions in (1, args.sessions):
-            msgs = args.messages_1 if sessions == 1 else args.messages_n
-            st = median_stats(results.get((key, sessions)), msgs)
-            rst = median_stats(results.get((ref, sessions)), msgs)
-            if st and rst:
-                ratios.append((sessions, st[0] / rst[0]))
-        if not ratios or len(ratios) < 2:
-            print("  n/a   smtpreply-milter >= 0.9 x null milter throughput, %s: not measured" % label)
-        else:
-            ok = all(r >= 0.9 for _, r in ratios)
-            print("  %-5s smtpreply-milter >= 0.9 x null milter throughput, %s: %s"
-                  % ("PASS" if ok else "MISS", label,
-                     ", ".join("%.2f x at -s %d" % (r, s) for s, r in ratios)))
-        st = median_stats(results.get((key, 1)), args.messages_1)
-        rst = median_stats(results.get((ref, 1)), args.messages_1)
-        if st and rst:
-            d = st[1] - rst[1]
-            print("  %-5s -s 1 within 0.5 ms/msg of null milter, %s: %+.3f ms/msg (%.3f vs %.3f)"
-                  % ("PASS" if d <= 0.5 else "MISS", label, d, st[1], rst[1]))
-        else:
-            print("  n/a   -s 1 within 0.5 ms/msg of null milter, %s: not measured" % label)
+        target(args, results, "smtpreply-milter >= 0.9 x null milter", key, ref, label, 0.5,
+               "-s 1 within 0.5 ms/msg of null milter")
     for label, key, ref in (("TCP", "h", "b"), ("unix", "i", "c")):
-        ratios = []
-        for sessions in (1, args.sessions):
-            msgs = args.messages_1 if sessions == 1 else args.messages_n
-            st = median_stats(results.get((key, sessions)), msgs)
-            rst = median_stats(results.get((ref, sessions)), msgs)
-            if st and rst:
-                ratios.append((sessions, st[0] / rst[0]))
-        if len(ratios) < 2:
-            print("  n/a   proxy >= 0.9 x direct null milter throughput, %s: not measured"
-                  % label)
-            continue
-        ok = all(r >= 0.9 for _, r in ratios)
-        print("  %-5s proxy >= 0.9 x direct null milter throughput, %s: %s"
-              % ("PASS" if ok else "MISS", label,
-                 ", ".join("%.2f x at -s %d" % (r, s) for s, r in ratios)))
-        st = median_stats(results.get((key, 1)), args.messages_1)
-        rst = median_stats(results.get((ref, 1)), args.messages_1)
-        d = st[1] - rst[1]
-        print("  %-5s proxy -s 1 within +0.3 ms/msg of the direct null milter, %s: "
-              "%+.3f ms/msg (%.3f vs %.3f)" % ("PASS" if d <= 0.3 else "MISS", label, d,
-                                                st[1], rst[1]))
+        target(args, results, "proxy >= 0.9 x direct null milter", key, ref, label, 0.3,
+               "proxy -s 1 within +0.3 ms/msg of the direct null milter")
     st_d = median_stats(results.get(("d", 1)), args.messages_1)
     st_b = median_stats(results.get(("b", 1)), args.messages_1)
     if st_d and st_b:

@@ -590,6 +590,17 @@ static enum maillog_phase in_reply_to(const char *t, size_t n)
 	return MAILLOG_PHASE_NONE;
 }
 
+/* A peer's success reply R[0..LEN) at the end of data. */
+static void remote_success(struct maillog_reply *out, const char *r, size_t len)
+{
+	out->reply = r;
+	out->reply_len = len;
+	out->has_code = true;
+	out->success = true;
+	out->dir = MAILLOG_DIR_REMOTE;
+	out->phase = MAILLOG_PHASE_EOM;
+}
+
 /*
  * "QID: to=<b>, relay=mx.example.com[192.0.2.1]:25, ..., status=sent (250
  * 2.0.0 Ok: queued as X)": a peer's success reply at the end of data.
@@ -605,12 +616,7 @@ static bool postfix_sent(const char *m, size_t len, struct maillog_reply *out)
 	n = len - (size_t)(r - m);
 	if (!code_at(r, n) || r[0] != '2' || r[n - 1] != ')')
 		return false;
-	out->reply = r;
-	out->reply_len = n - 1;
-	out->has_code = true;
-	out->success = true;
-	out->dir = MAILLOG_DIR_REMOTE;
-	out->phase = MAILLOG_PHASE_EOM;
+	remote_success(out, r, n - 1);
 	rl = FIND(m, (size_t)(r - m), " relay=");
 	if (rl != NULL) {
 		rl += 7;
@@ -1131,12 +1137,7 @@ static bool exim_success(const char *m, size_t len, struct maillog_reply *out)
 	n = len - (size_t)(r - m);
 	if (n < 2 || r[n - 1] != '"' || !code_at(r, n - 1) || r[0] != '2')
 		return false;
-	out->reply = r;
-	out->reply_len = n - 1;
-	out->has_code = true;
-	out->success = true;
-	out->dir = MAILLOG_DIR_REMOTE;
-	out->phase = MAILLOG_PHASE_EOM;
+	remote_success(out, r, n - 1);
 	exim_peer_h(m, (size_t)(c - m), out);
 	return true;
 }

@@ -2,7 +2,6 @@
  * SPDX-License-Identifier: ISC
  * filterconf.c - load the "filter" group (see filterconf.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,26 +36,9 @@ static void show(const char *s, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-static unsigned problem(filterconf_error_fn err, void *ctx,
-			const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static unsigned problem(filterconf_error_fn err, void *ctx,
-			const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	err(ctx, s, msg);
-	return 1;
-}
-
 /* A non-empty string member NAME of G, or NULL (with a problem if bad). */
 static const char *string_member(const config_setting_t *g, const char *name,
-				 unsigned *n, filterconf_error_fn err,
+				 unsigned *n, confreport_fn err,
 				 void *ctx)
 {
 	const config_setting_t *s = config_setting_get_member(g, name);
@@ -65,19 +47,19 @@ static const char *string_member(const config_setting_t *g, const char *name,
 	if (s == NULL)
 		return NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		*n += problem(err, ctx, s, "filter: '%s' must be a string", name);
+		*n += confreport(err, ctx, s, "filter: '%s' must be a string", name);
 		return NULL;
 	}
 	v = config_setting_get_string(s);
 	if (*v == '\0') {
-		*n += problem(err, ctx, s, "filter: '%s' must not be empty", name);
+		*n += confreport(err, ctx, s, "filter: '%s' must not be empty", name);
 		return NULL;
 	}
 	return v;
 }
 
 unsigned filterconf_load(const config_setting_t *g, struct filterconf *fc,
-			 filterconf_error_fn err, void *ctx)
+			 confreport_fn err, void *ctx)
 {
 	static const char *const known[] = {
 		"socket", "socket_mode", "group", "max_connections", NULL
@@ -90,7 +72,7 @@ unsigned filterconf_load(const config_setting_t *g, struct filterconf *fc,
 	size_t k;
 
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return problem(err, ctx, g, "'%s' must be a group", "filter");
+		return confreport(err, ctx, g, "'%s' must be a group", "filter");
 	len = config_setting_length(g);
 	for (i = 0; i < len; i++) {
 		const char *name = config_setting_name(
@@ -101,27 +83,27 @@ unsigned filterconf_load(const config_setting_t *g, struct filterconf *fc,
 			ok = ok || strcmp(name, known[k]) == 0;
 		if (name != NULL && !ok) {
 			show(name, shown, sizeof(shown));
-			n += problem(err, ctx, config_setting_get_elem(g,
+			n += confreport(err, ctx, config_setting_get_elem(g,
 			    (unsigned)i), "filter: unknown setting '%s'", shown);
 		}
 	}
 	if ((v = string_member(g, "socket", &n, err, ctx)) != NULL) {
 		if (conf_socket_check(v, why, sizeof(why)) != 0) {
 			show(v, shown, sizeof(shown));
-			n += problem(err, ctx, config_setting_get_member(g,
+			n += confreport(err, ctx, config_setting_get_member(g,
 			    "socket"), "filter: 'socket' \"%s\": %s", shown, why);
 		} else if ((fc->socket = strdup(v)) == NULL) {
-			n += problem(err, ctx, g, "%s", "out of memory");
+			n += confreport(err, ctx, g, "%s", "out of memory");
 		}
 	} else if (config_setting_get_member(g, "socket") == NULL) {
-		n += problem(err, ctx, g, "%s", "filter: 'socket' is required");
+		n += confreport(err, ctx, g, "%s", "filter: 'socket' is required");
 	}
 	if ((v = string_member(g, "socket_mode", &n, err, ctx)) != NULL) {
 		for (p = v; *p >= '0' && *p <= '7'; p++)
 			mode = mode * 8 + (unsigned)(*p - '0');
 		if (*p != '\0' || p - v > 4 || mode > 0777) {
 			show(v, shown, sizeof(shown));
-			n += problem(err, ctx, config_setting_get_member(g,
+			n += confreport(err, ctx, config_setting_get_member(g,
 			    "socket_mode"), "filter: 'socket_mode' must be an "
 			    "octal mode such as \"0660\", not \"%s\"", shown);
 		} else {
@@ -131,7 +113,7 @@ unsigned filterconf_load(const config_setting_t *g, struct filterconf *fc,
 	}
 	if ((v = string_member(g, "group", &n, err, ctx)) != NULL &&
 	    (fc->group = strdup(v)) == NULL)
-		n += problem(err, ctx, g, "%s", "out of memory");
+		n += confreport(err, ctx, g, "%s", "out of memory");
 	if ((s = config_setting_get_member(g, "max_connections")) != NULL) {
 		long long x;
 
@@ -140,10 +122,10 @@ unsigned filterconf_load(const config_setting_t *g, struct filterconf *fc,
 		else if (config_setting_type(s) == CONFIG_TYPE_INT64)
 			x = config_setting_get_int64(s);
 		else
-			return n + problem(err, ctx, s, "filter: '%s' must be an "
+			return n + confreport(err, ctx, s, "filter: '%s' must be an "
 			    "integer", "max_connections");
 		if (x < 1 || x > FILTERCONF_MAX_CONNECTIONS_MAX)
-			n += problem(err, ctx, s, "filter: 'max_connections' "
+			n += confreport(err, ctx, s, "filter: 'max_connections' "
 			    "must be 1 to %d", FILTERCONF_MAX_CONNECTIONS_MAX);
 		else
 			fc->max_connections = (unsigned)x;

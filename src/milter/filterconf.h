@@ -21,6 +21,8 @@
 
 #include <libconfig.h>
 
+#include "confreport.h"
+
 #define FILTERCONF_MAX_CONNECTIONS	256
 #define FILTERCONF_MAX_CONNECTIONS_MAX	4096
 
@@ -32,8 +34,6 @@ struct filterconf {
 	unsigned max_connections;
 };
 
-typedef void (*filterconf_error_fn)(void *ctx, const config_setting_t *s,
-				    const char *msg);
 
 /* Defaults: no service. */
 void filterconf_init(struct filterconf *fc);
@@ -43,7 +43,7 @@ void filterconf_init(struct filterconf *fc);
  * returns the number of problems.
  */
 unsigned filterconf_load(const config_setting_t *g, struct filterconf *fc,
-			 filterconf_error_fn err, void *ctx);
+			 confreport_fn err, void *ctx);
 
 void filterconf_free(struct filterconf *fc);
 

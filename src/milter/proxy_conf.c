@@ -3,7 +3,6 @@
  * proxy_conf.c - read the "milters" list. See proxy_conf.h.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,23 +39,6 @@ int proxy_duration_ms(const char *s, int *ms)
 	return 0;
 }
 
-static void errf(proxy_conf_error_fn err, void *ctx, unsigned *n,
-		 const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void errf(proxy_conf_error_fn err, void *ctx, unsigned *n,
-		 const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	err(ctx, s, msg);
-	(*n)++;
-}
-
 static bool name_ok(const char *s)
 {
 	size_t n = strlen(s), i;
@@ -72,7 +54,7 @@ static bool name_ok(const char *s)
 }
 
 static void load_timeout(const config_setting_t *t, const char *key, int *ms,
-			 proxy_conf_error_fn err, void *ctx, unsigned *n)
+			 confreport_fn err, void *ctx, unsigned *n)
 {
 	const config_setting_t *s = config_setting_get_member(t, key);
 	char buf[32];
@@ -86,12 +68,12 @@ static void load_timeout(const config_setting_t *t, const char *key, int *ms,
 	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		v = config_setting_get_string(s);
 	} else {
-		errf(err, ctx, n, s, "timeout '%s' must be a number of seconds "
+		*n += confreport(err, ctx, s, "timeout '%s' must be a number of seconds "
 		    "or a string like \"30s\", \"250ms\", \"5m\"", key);
 		return;
 	}
 	if (proxy_duration_ms(v, ms) != 0)
-		errf(err, ctx, n, s, "bad timeout '%s' (1ms to 1 hour: \"250ms\", "
+		*n += confreport(err, ctx, s, "bad timeout '%s' (1ms to 1 hour: \"250ms\", "
 		    "\"30s\", \"5m\")", v);
 }
 
@@ -104,7 +86,7 @@ static const char *const timeout_known[] = {
 
 static void unknown_members(const config_setting_t *g,
 			    const char *const *known, const char *where,
-			    proxy_conf_error_fn err, void *ctx, unsigned *n)
+			    confreport_fn err, void *ctx, unsigned *n)
 {
 	int i, len = config_setting_length(g);
 
@@ -128,7 +110,7 @@ static void unknown_members(const config_setting_t *g,
 }
 
 static const char *string_member(const config_setting_t *g, const char *key,
-				 proxy_conf_error_fn err, void *ctx,
+				 confreport_fn err, void *ctx,
 				 unsigned *n)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
@@ -136,14 +118,14 @@ static const char *string_member(const config_setting_t *g, const char *key,
 	if (s == NULL)
 		return NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		errf(err, ctx, n, s, "'%s' must be a string", key);
+		*n += confreport(err, ctx, s, "'%s' must be a string", key);
 		return NULL;
 	}
 	return config_setting_get_string(s);
 }
 
 unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
-			 proxy_conf_error_fn err, void *ctx)
+			 confreport_fn err, void *ctx)
 {
 	unsigned n = 0;
 	int i, len;
@@ -153,19 +135,19 @@ unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
 		return 0;
 	if (config_setting_type(list) != CONFIG_TYPE_LIST &&
 	    config_setting_type(list) != CONFIG_TYPE_ARRAY) {
-		errf(err, ctx, &n, list, "'milters' must be a list: ( { ... }, "
+		n += confreport(err, ctx, list, "'milters' must be a list: ( { ... }, "
 		    "... )");
 		return n;
 	}
 	len = config_setting_length(list);
 	if (len > PROXY_CHILDREN_MAX) {
-		errf(err, ctx, &n, list, "at most 32 milters");
+		n += confreport(err, ctx, list, "at most 32 milters");
 		return n;
 	}
 	if (len == 0)
 		return 0;
 	if ((out->child = calloc((size_t)len, sizeof(*out->child))) == NULL) {
-		errf(err, ctx, &n, list, "out of memory");
+		n += confreport(err, ctx, list, "out of memory");
 		return n;
 	}
 	for (i = 0; i < len; i++) {
@@ -178,7 +160,7 @@ unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
 		size_t k;
 
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			errf(err, ctx, &n, g, "each milter is a group { name = "
+			n += confreport(err, ctx, g, "each milter is a group { name = "
 			    "...; socket = ...; }");
 			continue;
 		}
@@ -186,20 +168,20 @@ unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
 		name = string_member(g, "name", err, ctx, &n);
 		sock = string_member(g, "socket", err, ctx, &n);
 		if (name == NULL || !name_ok(name)) {
-			errf(err, ctx, &n, g, "a milter needs a 'name' of letters, "
+			n += confreport(err, ctx, g, "a milter needs a 'name' of letters, "
 			    "digits, '.', '_', '-' (at most 64)");
 			continue;
 		}
 		for (k = 0; k < out->n; k++)
 			if (strcmp(out->child[k].name, name) == 0)
-				errf(err, ctx, &n, g, "milter '%s' is defined "
+				n += confreport(err, ctx, g, "milter '%s' is defined "
 				    "twice", name);
 		if (sock == NULL) {
-			errf(err, ctx, &n, g, "milter '%s' needs a 'socket'", name);
+			n += confreport(err, ctx, g, "milter '%s' needs a 'socket'", name);
 			continue;
 		}
 		if (mchild_socket_check(sock, why, sizeof(why)) != 0) {
-			errf(err, ctx, &n, config_setting_get_member(g, "socket"),
+			n += confreport(err, ctx, config_setting_get_member(g, "socket"),
 			    "milter '%s': socket '%.100s': %s", name, sock, why);
 			continue;
 		}
@@ -210,7 +192,7 @@ unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
 		c->line = (unsigned)config_setting_source_line(g);
 		if ((s = config_setting_get_member(g, "timeouts")) != NULL) {
 			if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-				errf(err, ctx, &n, s, "'timeouts' must be a group "
+				n += confreport(err, ctx, s, "'timeouts' must be a group "
 				    "{ connect = ...; command = ...; eom = ...; }");
 			} else {
 				unknown_members(s, timeout_known, "timeouts", err,
@@ -230,13 +212,13 @@ unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
 			else if (strcmp(oe, "reject") == 0)
 				c->on_error = PROXY_ON_ERROR_REJECT;
 			else
-				errf(err, ctx, &n, config_setting_get_member(g,
+				n += confreport(err, ctx, config_setting_get_member(g,
 				    "on_error"), "'on_error' must be 'tempfail', "
 				    "'accept' or 'reject', not '%s'", oe);
 		}
 		if ((s = config_setting_get_member(g, "evaluate")) != NULL) {
 			if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-				errf(err, ctx, &n, s, "'evaluate' must be true or "
+				n += confreport(err, ctx, s, "'evaluate' must be true or "
 				    "false");
 			else
 				c->evaluate = config_setting_get_bool(s) != 0;
@@ -248,7 +230,7 @@ unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
 		out->n++;
 		if (c->name == NULL || c->socket == NULL || c->ctr == NULL ||
 		    c->memo == NULL)
-			errf(err, ctx, &n, g, "out of memory");
+			n += confreport(err, ctx, g, "out of memory");
 	}
 	return n;
 }

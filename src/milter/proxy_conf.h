@@ -23,13 +23,12 @@
 
 #include <libconfig.h>
 
+#include "confreport.h"
 #include "proxy.h"
 
 #define PROXY_NAME_MAX 64
 #define PROXY_CHILDREN_MAX 32
 
-typedef void (*proxy_conf_error_fn)(void *ctx, const config_setting_t *s,
-				    const char *msg);
 
 /*
  * Read LIST (the "milters" setting; NULL: none) into OUT. Returns the
@@ -37,7 +36,7 @@ typedef void (*proxy_conf_error_fn)(void *ctx, const config_setting_t *s,
  * OUT holds what was read and the caller frees it).
  */
 unsigned proxy_conf_load(const config_setting_t *list, struct proxy_conf *out,
-			 proxy_conf_error_fn err, void *ctx);
+			 confreport_fn err, void *ctx);
 
 /* Parse a duration ("250ms", "30s", "5m", or a number of seconds) into
  * milliseconds, 1 ms .. 1 hour. 0, or -1. */

@@ -19,11 +19,15 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMTPREPLY = os.environ.get("SMTPREPLY") or os.path.join(HERE, "..", "..", "_build", "smtpreply")
 TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.join(HERE, "..", "..")
 DATA_DIR = os.path.join(TOP_SRCDIR, "tests", "data", "probe")
+
+sys.path.insert(0, HERE)
+import mta  # noqa: E402
 
 HELO = "client.test.invalid"
 SENDER = "probe@client.test.invalid"
@@ -35,9 +39,11 @@ def probe_args(domain, extra=()):
             "--domain", domain, "--max-rcpt", "3"] + list(extra)
 
 
-def run_probe(args, timeout=300):
-    """Run smtpreply probe ARGS; (exit status, parsed JSON or None, stdout, stderr)."""
-    p = subprocess.run([SMTPREPLY, "probe"] + list(args), capture_output=True, timeout=timeout)
+def run_probe(args, timeout=300, env=None):
+    """Run smtpreply probe ARGS (in ENV, or this environment); (exit status, parsed
+    JSON or None, stdout, stderr)."""
+    p = subprocess.run([SMTPREPLY, "probe"] + list(args), capture_output=True, timeout=timeout,
+                       env=env)
     out = p.stdout.decode("utf-8", "replace")
     err = p.stderr.decode("utf-8", "replace")
     try:
@@ -45,6 +51,24 @@ def run_probe(args, timeout=300):
     except ValueError:
         j = None
     return p.returncode, j, out, err
+
+
+def unpacked_mta(tap, mod, name, why_root):
+    """What a test of an unpacked MTA (MOD: the exim or opensmtpd harness) needs before
+    it starts: root (WHY_ROOT says why), private mount namespaces, the program under
+    test and the MTA fetched; returns (its root, its version) or does not return."""
+    if os.geteuid() != 0:
+        mta.cannot_run("needs root (%s)" % why_root)
+    why = mod.namespaces_work()
+    if why:
+        mta.cannot_run("%s runs in a private mount namespace: %s" % (name, why))
+    if not os.access(SMTPREPLY, os.X_OK):
+        tap.bail_out("no program to test: SMTPREPLY=%s" % SMTPREPLY)
+    try:
+        root = mod.fetch(log=tap.diag)
+    except mod.FetchError as e:
+        mta.cannot_run("cannot fetch Debian's %s: %s" % (name, e))
+    return root, mod.version(root)
 
 
 _CODE = re.compile(r"^(\d{3})[ -]?(\d\.\d{1,3}\.\d{1,3})?")

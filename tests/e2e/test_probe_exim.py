@@ -14,10 +14,8 @@ missing one is a failure, else a skip. With SR_PROBE_CAPTURE=DIR the JSON of
 the -bs run is saved there.
 """
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -33,30 +31,10 @@ ACL_RCPT = ["deny    domains = relay-test.smtpreply.invalid",
             "        message = 550 4.7.1 Relaying denied"]
 
 
-def run(args, env):
-    p = subprocess.run([probelib.SMTPREPLY, "probe"] + args, capture_output=True, env=env,
-                       timeout=600)
-    out = p.stdout.decode("utf-8", "replace")
-    try:
-        return p.returncode, json.loads(out), out, p.stderr.decode("utf-8", "replace")
-    except ValueError:
-        return p.returncode, None, out, p.stderr.decode("utf-8", "replace")
-
-
 def main():
     tap = mta.Tap()
-    if os.geteuid() != 0:
-        mta.cannot_run("needs root (Exim with a private configuration runs as root)")
-    why = exim.namespaces_work()
-    if why:
-        mta.cannot_run("Exim runs in a private mount namespace: %s" % why)
-    if not os.access(probelib.SMTPREPLY, os.X_OK):
-        tap.bail_out("no program to test: SMTPREPLY=%s" % probelib.SMTPREPLY)
-    try:
-        root = exim.fetch(log=tap.diag)
-    except exim.FetchError as e:
-        mta.cannot_run("cannot fetch Debian's Exim: %s" % e)
-    version = exim.version(root)
+    root, version = probelib.unpacked_mta(tap, exim, "Exim",
+                                          "Exim with a private configuration runs as root")
 
     base = tempfile.mkdtemp(prefix="smtpreply-probe-exim.")
     os.chmod(base, 0o755)
@@ -64,7 +42,8 @@ def main():
                           acl_rcpt=ACL_RCPT, main_extra=["recipients_max = 3"])
     try:
         ex.setup()
-        rc, j, out, err = run(probelib.probe_args(HOST) + ["--exec", ex.command()], ex.env)
+        rc, j, out, err = probelib.run_probe(probelib.probe_args(HOST) + ["--exec", ex.command()],
+                                             timeout=600, env=ex.env)
         tap.ok(j is not None, "Exim %s via --exec 'exim -bs': the probe ran" % version,
                diag=(out[-800:], err[-800:]))
         if j is None:
@@ -83,10 +62,10 @@ def main():
         # the same Exim as a daemon on a loopback port
         port = mta.free_port()
         ex.start_daemon(port)
-        rc, j, out, err = run(["--json", "--delay", "0", "--timeout", "10", "--helo",
-                               probelib.HELO, "--domain", HOST, "--only",
-                               "greeting,null-sender,rcpt-relay,rcpt-unknown",
-                               "127.0.0.1:%d" % port], ex.env)
+        rc, j, out, err = probelib.run_probe(
+            ["--json", "--delay", "0", "--timeout", "10", "--helo", probelib.HELO, "--domain",
+             HOST, "--only", "greeting,null-sender,rcpt-relay,rcpt-unknown",
+             "127.0.0.1:%d" % port], timeout=600, env=ex.env)
         got = probelib.findings(j) if j else {}
         want = {k: probelib.EXPECTED["exim"][k]
                 for k in ("greeting", "null-sender", "rcpt-relay", "rcpt-unknown")}

@@ -37,18 +37,7 @@ CONF = [
 
 def main():
     tap = mta.Tap()
-    if os.geteuid() != 0:
-        mta.cannot_run("needs root (smtpd runs as root, privilege-separated)")
-    why = opensmtpd.namespaces_work()
-    if why:
-        mta.cannot_run("OpenSMTPD runs in a private mount namespace: %s" % why)
-    if not os.access(probelib.SMTPREPLY, os.X_OK):
-        tap.bail_out("no program to test: SMTPREPLY=%s" % probelib.SMTPREPLY)
-    try:
-        root = opensmtpd.fetch(log=tap.diag)
-    except opensmtpd.FetchError as e:
-        mta.cannot_run("cannot fetch Debian's OpenSMTPD: %s" % e)
-    version = opensmtpd.version(root)
+    root, version = probelib.unpacked_mta(tap, opensmtpd, "OpenSMTPD", "smtpd runs as root, privilege-separated")
 
     base = tempfile.mkdtemp(prefix="smtpreply-probe-opensmtpd.")
     os.chmod(base, 0o755)

@@ -383,6 +383,19 @@ static void make_conf(struct proxy_conf *pc, struct script **sc,
 	}
 }
 
+/* End a test's session: close the proxy, wait for its N children, free
+ * the configuration (the scripts keep what they received). */
+static void finish(struct proxy *p, struct proxy_conf *pc, struct script **sc,
+		   size_t n)
+{
+	size_t i;
+
+	proxy_close(p);
+	for (i = 0; i < n; i++)
+		script_join(sc[i]);
+	proxy_conf_free(pc);
+}
+
 /* The MTA's macros, for every step (a NULL value: the MTA has none). */
 static const char *mta_macro(void *ctx, const char *name)
 {
@@ -469,12 +482,9 @@ START_TEST(test_chain_order_and_normalize)
 	ck_assert_msg(strncmp(v.norm.wire, "451 4.7.1 ", 10) == 0 &&
 	    strlen(v.norm.wire) > 10, "%s", v.norm.wire);
 	proxy_verdict_release(&v);
-	proxy_close(p);
-	script_join(&a);
-	script_join(&b);
+	finish(p, &pc, all, 2);
 	ck_assert_str_eq(a.got, "OCMRRRQ");
 	ck_assert_str_eq(b.got, "OCMRQ");
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -522,11 +532,7 @@ START_TEST(test_mods_evaluate_and_precedence)
 	m = proxy_mod_at(p, 2);
 	ck_assert(m->kind == MCLIENT_R_CHGHEADER && m->index == 1 &&
 	    strcmp(m->b, "new") == 0 && strcmp(m->child, "c3") == 0);
-	proxy_close(p);
-	script_join(&a);
-	script_join(&b);
-	script_join(&c);
-	proxy_conf_free(&pc);
+	finish(p, &pc, all, 3);
 }
 END_TEST
 
@@ -613,12 +619,9 @@ START_TEST(test_pipelined_headers)
 	ck_assert(v.has_reply);
 	ck_assert_str_eq(v.norm.wire, "550 5.7.1 bad header");
 	proxy_verdict_release(&v);
-	proxy_close(p);
-	script_join(&a);
-	script_join(&b);
+	finish(p, &pc, all, 2);
 	ck_assert_str_eq(a.got, "OLLLNQ");
 	ck_assert_str_eq(b.got, "OLLLNQ");
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -647,9 +650,7 @@ START_TEST(test_pipelined_violation)
 	ck_assert_int_eq(v.result, PROXY_TEMPFAIL);
 	ck_assert(v.from_error);
 	ck_assert_uint_eq(proxy_nmods(p), 0);
-	proxy_close(p);
-	script_join(&a);
-	proxy_conf_free(&pc);
+	finish(p, &pc, all, 1);
 }
 END_TEST
 
@@ -687,10 +688,8 @@ START_TEST(test_pipelined_body_skip)
 	step(p, MCLIENT_STEP_EOM, SR_PHASE_EOM, &v);
 	ck_assert_int_eq(v.result, PROXY_ACCEPT);
 	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->errors), 0);
-	proxy_close(p);
-	script_join(&a);
+	finish(p, &pc, all, 1);
 	ck_assert_str_eq(a.got, "OMBBEQ");
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -723,10 +722,8 @@ START_TEST(test_pipelined_body_reject)
 	ck_assert(v.has_reply);
 	ck_assert_str_eq(v.norm.wire, "550 5.7.1 body refused");
 	proxy_verdict_release(&v);
-	proxy_close(p);
-	script_join(&a);
+	finish(p, &pc, all, 1);
 	ck_assert_str_eq(a.got, "OMBBQ");
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -769,10 +766,8 @@ START_TEST(test_memo_same)
 	ck_assert_str_eq(v.norm.wire, "550 5.7.1 no");
 	proxy_verdict_release(&v);
 	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->errors), 0);
-	proxy_close(p);
-	script_join(&a);
+	finish(p, &pc, all, 1);
 	ck_assert_str_eq(a.got, "OCQ|OCMQ");
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -824,10 +819,8 @@ START_TEST(test_memo_changed)
 	ck_assert_uint_eq(proxy_nmods(p), 0);
 	ck_assert_uint_eq(pc.child[0].memo->neg.actions,
 	    SMFIF_ADDHDRS | SMFIF_ADDRCPT);
-	proxy_close(p);
-	script_join(&a);
+	finish(p, &pc, all, 1);
 	ck_assert_msg(strncmp(a.got, "OCQ|OCME", 8) == 0, "%s", a.got);
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -857,15 +850,12 @@ START_TEST(test_macros)
 	proxy_new_message(p);
 	step(p, MCLIENT_STEP_MAIL, SR_PHASE_MAIL, &v);
 	ck_assert_int_eq(v.result, PROXY_CONTINUE);
-	proxy_close(p);
-	script_join(&a);
-	script_join(&b);
+	finish(p, &pc, all, 2);
 	ck_assert_str_eq(a.macros, "C:j=mx.example;{daemon_name}=smtpd;"
 	    "{if_addr}=192.0.2.25;M:i=QID1;{mail_addr}=a@example.org;");
 	ck_assert_str_eq(b.macros, "C:j=mx.example;{daemon_name}=smtpd;"
 	    "{if_addr}=192.0.2.25;M:i=QID1;{client_ptr}=ptr.example;"
 	    "{mail_addr}=a@example.org;");
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -911,13 +901,9 @@ START_TEST(test_rejected_rcpt)
 	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->errors), 0);
 	ck_assert_uint_eq(atomic_load(&pc.child[0].ctr->verdicts[
 	    MCLIENT_R_REPLYCODE]), 1);
-	proxy_close(p);
-	script_join(&a);
-	script_join(&b);
+	finish(p, &pc, all, 2);
 	ck_assert_str_eq(a.got, "OCMRRRQ");
 	ck_assert_str_eq(b.got, "OCMRRQ");
-
-	proxy_conf_free(&pc);
 
 	/* Nobody asks: nothing to send. */
 	b.ngot = 0;
@@ -927,10 +913,8 @@ START_TEST(test_rejected_rcpt)
 	p = proxy_open(&pc);
 	ck_assert(!proxy_wants_rejected(p));
 	proxy_rejected_rcpt(p, &ev, mta_macro, NULL, NULL);
-	proxy_close(p);
-	script_join(&b);
+	finish(p, &pc, all + 1, 1);
 	ck_assert_str_eq(b.got, "OQ");
-	proxy_conf_free(&pc);
 }
 END_TEST
 
@@ -965,9 +949,7 @@ START_TEST(test_shutdown)
 		ck_assert(v.has_reply);
 		ck_assert_str_eq(v.norm.wire, "421 4.7.0 Server closing connection");
 		proxy_verdict_release(&v);
-		proxy_close(p);
-		script_join(&a);
-		proxy_conf_free(&pc);
+		finish(p, &pc, all, 1);
 	}
 }
 END_TEST
@@ -997,9 +979,7 @@ START_TEST(test_leading_space)
 	ck_assert_uint_eq(proxy_nmods(p), 2);
 	ck_assert_str_eq(proxy_mod_at(p, 0)->b, "one");
 	ck_assert_str_eq(proxy_mod_at(p, 1)->b, "two");
-	proxy_close(p);
-	script_join(&a);
-	proxy_conf_free(&pc);
+	finish(p, &pc, all, 1);
 }
 END_TEST
 
